@@ -1,0 +1,40 @@
+import express, { type Express } from 'express'
+import type { ClientsService } from '../app/clients.service'
+import type { SecretsService } from '../app/secrets.service'
+import type { Tokens } from '../app/tokens'
+import { RouteNotFoundError } from '../common/errors'
+import type { Logger } from '../common/logger'
+import { authenticate } from './middleware/authenticate'
+import { errorHandler } from './middleware/errors'
+import { requestContext, securityHeaders } from './middleware/request-context'
+import { clientsRoutes } from './routes/clients.routes'
+import { healthRoutes } from './routes/health.routes'
+import { oauthRoutes } from './routes/oauth.routes'
+import { secretsRoutes } from './routes/secrets.routes'
+
+export type AppDeps = Readonly<{
+  secrets: SecretsService
+  clients: ClientsService
+  tokens: Tokens
+  storeIsReady: () => Promise<boolean>
+  log: Logger
+}>
+
+/** The HTTP API, built from its dependencies so tests can hand in what they like. */
+export const createApp = (deps: AppDeps): Express => {
+  const app = express()
+  app.disable('x-powered-by')
+  app.disable('etag')
+  app.set('query parser', false)
+  app.use(requestContext(deps.log), securityHeaders)
+  app.use(healthRoutes(deps.storeIsReady))
+  app.use(oauthRoutes(deps.clients))
+  app.use(authenticate(deps.tokens))
+  app.use(clientsRoutes(deps.clients))
+  app.use(secretsRoutes(deps.secrets))
+  app.use(() => {
+    throw new RouteNotFoundError()
+  })
+  app.use(errorHandler)
+  return app
+}

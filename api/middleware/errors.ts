@@ -1,0 +1,51 @@
+import type { NextFunction, Request, Response } from 'express'
+import { ConflictError, OAuthError, PayloadTooLargeError, StoreUnavailableError, ValidationError, VaultError } from '../../common/errors'
+import { isStoreUnavailable } from '../store-errors'
+import { localsOf } from './request-context'
+
+/** Errors that body-parser and the router raise for what a client sent. */
+type HttpInputError = Error & { status?: number; statusCode?: number; type?: string; expose?: boolean }
+
+const clientInputError = (error: HttpInputError): VaultError | null => {
+  const status = error.status ?? error.statusCode
+  if (typeof status !== 'number' || status < 400 || status >= 500) return null
+  if (status === 413) return new PayloadTooLargeError('The request body is too large')
+  if (error.type === 'entity.parse.failed') return new ValidationError('The request body is not valid JSON')
+  if (error instanceof URIError) return new ValidationError('The request path is not validly encoded')
+  return new ValidationError('The request could not be read')
+}
+
+const toVaultError = (error: unknown): VaultError | null => {
+  if (error instanceof VaultError) return error
+  if (!(error instanceof Error)) return null
+  if (error.name === 'ConcurrentError') return new ConflictError('The secret was changed concurrently; try again')
+  if (isStoreUnavailable(error)) return new StoreUnavailableError()
+  return clientInputError(error as HttpInputError)
+}
+
+/**
+ * The one place errors become responses: known errors answer `{ message }` with their status;
+ * anything else is a 500 with a generic message and the request id. SECURITY: an unknown
+ * error's text, stack or SQL never reaches the client or the log, it may hold a value.
+ */
+export const errorHandler = (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  const { log, requestId } = localsOf(res)
+  const known = toVaultError(error)
+  if (res.headersSent) return void res.end()
+  if (known !== null) {
+    if (known.status >= 500) log.warn('store unavailable', { code: known.code })
+    if (known instanceof OAuthError) {
+      if (known.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
+      return void res.status(known.status).json({ error: known.oauthCode, message: known.message })
+    }
+    if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer')
+    return void res.status(known.status).json({ message: known.message })
+  }
+  log.error('internal error', { error: error instanceof Error ? error.name : typeof error, code: codeOf(error) })
+  res.status(500).json({ message: 'Internal error', requestId })
+}
+
+const codeOf = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code.slice(0, 32) : undefined
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto'
+import type { PoolClient } from 'pg'
+import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../common/aggregates/secret.commands'
+import { generateKey, loadCipher, wrapDataKey, type MasterKey } from '../common/encryption'
+import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError } from '../common/errors'
+import { buildHistory, type HistoryEntry } from '../common/read-models/secret-history.projection'
+import { projectSecretRow } from '../common/read-models/secrets.projection'
+import { organizationOf, type JsonObject, type Principal, type Scope, type SecretKey } from '../common/types'
+import { findSecret, listIncarnations, recordPending, settle, withKeyLock, type KeyRef } from '../store/secrets.repository'
+import { authorizeScope } from './authorization'
+import { finishPendingForKey, type RecoveryDeps } from './recovery'
+import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
+import { newArn, toMetadata, toSecretView, type NamingConfig, type SecretMetadata, type SecretView } from './secret-views'
+
+export type SecretsServiceDeps = RecoveryDeps & Readonly<{ master: MasterKey; naming: NamingConfig }>
+
+export type DeleteOutcome = 'deleted' | 'absent'
+
+/** The one implementation of every secret rule; REST routes and functions both call it. */
+export type SecretsService = Readonly<{
+  create: (principal: Principal, scope: Scope, input: CreateSecretInput) => Promise<SecretMetadata>
+  get: (principal: Principal, scope: Scope, key: SecretKey) => Promise<SecretView>
+  update: (principal: Principal, scope: Scope, key: SecretKey, input: UpdateSecretInput) => Promise<SecretMetadata>
+  remove: (principal: Principal, scope: Scope, key: SecretKey) => Promise<DeleteOutcome>
+  history: (principal: Principal, scope: Scope, key: SecretKey) => Promise<HistoryEntry[]>
+}>
+
+export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
+  const { pool, eventStore, master, naming } = deps
+  const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
+
+  /**
+   * Runs one write of a key under its cross-process lock, after finishing anything a crash
+   * left pending on it. The intent is recorded before the first side effect; if the write
+   * fails midway, it is settled from its events right away (or at the next start).
+   */
+  const write = <T>(ref: KeyRef, work: (client: PoolClient) => Promise<T>) =>
+    withKeyLock(pool, ref, async (client) => {
+      await finishPendingForKey(deps, client, ref)
+      return work(client)
+    })
+
+  // A write that failed midway is settled from its recorded intent at once, if the store lets
+  // us; otherwise the intent stays for the next start or the next write of this key.
+  const settleAfterFailure = (client: PoolClient, ref: KeyRef) =>
+    finishPendingForKey(deps, client, ref).catch(() => undefined)
+
+  const create: SecretsService['create'] = async (principal, scope, input) => {
+    authorizeScope(principal, scope)
+    const ref = refOf(scope, input.key)
+    return write(ref, async (client) => {
+      if ((await findSecret(client, ref)) !== null) throw new SecretAlreadyExistsError()
+      // A fresh id per incarnation: its data key id is never reused, even after a delete.
+      const aggregateId = randomUUID()
+      await recordPending(client, { ...ref, aggregateId, operation: 'create', actor: principal.clientId })
+      try {
+        await eventStore.secretsManager.setSecret(aggregateId, wrapDataKey(master, generateKey(), aggregateId))
+        const event = await eventStore.executeCommand({
+          aggregateId,
+          type: CREATE_SECRET,
+          payload: {
+            ...ref,
+            arn: newArn(naming, ref.organizationId, ref.key),
+            ...(input.description !== undefined ? { description: input.description } : {}),
+            secret: input.secret,
+            actor: principal.clientId,
+          },
+        })
+        const row = projectSecretRow(null, event)
+        await settle(client, ref, aggregateId, row, true)
+        if (row === null) throw new Error('A created secret has a row')
+        return toMetadata(naming.env, row)
+      } catch (error) {
+        await settleAfterFailure(client, ref)
+        throw error
+      }
+    })
+  }
+
+  const get: SecretsService['get'] = async (principal, scope, key) => {
+    authorizeScope(principal, scope)
+    const row = await findSecret(pool, refOf(scope, key))
+    if (row === null) throw new SecretNotFoundError()
+    try {
+      const cipher = await loadCipher(master, eventStore.secretsManager, row.aggregateId)
+      return toSecretView(naming.env, row, JSON.parse(cipher.decrypt(row.value, row.version)) as JsonObject)
+    } catch (error) {
+      // A delete that shredded the key but crashed before its read model caught up.
+      if (error instanceof DataKeyMissingError) throw new SecretNotFoundError()
+      throw error
+    }
+  }
+
+  const update: SecretsService['update'] = async (principal, scope, key, input) => {
+    authorizeScope(principal, scope)
+    const ref = refOf(scope, key)
+    return write(ref, async (client) => {
+      const row = await findSecret(client, ref)
+      if (row === null) throw new SecretNotFoundError()
+      const { aggregateId } = row
+      await recordPending(client, { ...ref, aggregateId, operation: 'update', actor: principal.clientId })
+      try {
+        const event = await eventStore.executeCommand({
+          aggregateId,
+          type: UPDATE_SECRET,
+          payload: { secret: input.secret, description: input.description, actor: principal.clientId },
+        })
+        const updated = projectSecretRow(row, event)
+        await settle(client, ref, aggregateId, updated, false)
+        if (updated === null) throw new Error('An updated secret has a row')
+        return toMetadata(naming.env, updated)
+      } catch (error) {
+        await settleAfterFailure(client, ref)
+        throw error
+      }
+    })
+  }
+
+  const remove: SecretsService['remove'] = async (principal, scope, key) => {
+    authorizeScope(principal, scope)
+    const ref = refOf(scope, key)
+    return write(ref, async (client) => {
+      const row = await findSecret(client, ref)
+      if (row === null) return 'absent'
+      const pending = { ...ref, aggregateId: row.aggregateId, operation: 'delete' as const, actor: principal.clientId }
+      await recordPending(client, pending)
+      await eventStore.executeCommand({ aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } })
+      // SECURITY: crypto-shredding, after SecretDeleted is stored. Should we die before this,
+      // the pending intent makes the next start (or the next write of this key) finish it.
+      await eventStore.secretsManager.deleteSecret(row.aggregateId)
+      await settle(client, ref, row.aggregateId, null, false)
+      return 'deleted'
+    })
+  }
+
+  const history: SecretsService['history'] = async (principal, scope, key) => {
+    authorizeScope(principal, scope)
+    const incarnations = await listIncarnations(pool, refOf(scope, key))
+    if (incarnations.length === 0) throw new SecretNotFoundError()
+    return buildHistory(incarnations, await eventStore.loadSecretEvents(incarnations))
+  }
+
+  return Object.freeze({ create, get, update, remove, history })
+}

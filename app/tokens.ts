@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
+import { deriveKey, type MasterKey } from '../common/encryption'
+import { UnauthenticatedError } from '../common/errors'
+import type { ClientId, OrganizationId, Principal } from '../common/types'
+
+export type AccessToken = Readonly<{ access_token: string; token_type: 'Bearer'; expires_in: number }>
+
+export type Tokens = Readonly<{
+  issue: (principal: Principal) => Promise<AccessToken>
+  verify: (token: string) => Promise<Principal>
+}>
+
+type Claims = { adm?: unknown; sec?: unknown; org?: unknown }
+
+/**
+ * Bearer tokens are HS256 JWTs (jose) carrying the client's grants, signed with a key derived
+ * from the master key, so every vault process sharing the store accepts every other's tokens.
+ */
+export const createTokens = (master: MasterKey, env: string, ttlSeconds: number): Tokens => {
+  const key = deriveKey(master, 'token-signing')
+  const issuer = 'event-vault'
+  const audience = `event-vault:${env}`
+
+  const issue = async (principal: Principal): Promise<AccessToken> => {
+    const token = await new SignJWT({ adm: principal.admin, sec: principal.secrets, org: [...principal.organizations] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(principal.clientId)
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .setJti(randomUUID())
+      .sign(key)
+    return { access_token: token, token_type: 'Bearer', expires_in: ttlSeconds }
+  }
+
+  const verify = async (token: string): Promise<Principal> => {
+    let payload: Claims & { sub?: string }
+    try {
+      ;({ payload } = await jwtVerify<Claims>(token, key, { issuer, audience, algorithms: ['HS256'] }))
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The access token has expired')
+      throw new UnauthenticatedError('The access token is not valid')
+    }
+    const { sub, adm, sec, org } = payload
+    if (typeof sub !== 'string' || typeof adm !== 'boolean' || typeof sec !== 'boolean' || !Array.isArray(org)) {
+      throw new UnauthenticatedError('The access token is not valid')
+    }
+    return Object.freeze({
+      clientId: sub as ClientId,
+      admin: adm,
+      secrets: sec,
+      organizations: Object.freeze(org.filter((id): id is OrganizationId => typeof id === 'string')),
+    })
+  }
+
+  return Object.freeze({ issue, verify })
+}

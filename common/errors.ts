@@ -1,0 +1,98 @@
+/**
+ * Every rejection the vault makes on purpose is a VaultError: an HTTP status, a stable reason
+ * code and a message that is safe to show a client (never a value, key material or SQL).
+ * Anything else that reaches the error handler is an internal error and is not echoed.
+ */
+export abstract class VaultError extends Error {
+  abstract readonly status: number
+  abstract readonly code: string
+  constructor(message: string) {
+    super(message)
+    this.name = new.target.name
+  }
+}
+
+export class ValidationError extends VaultError {
+  readonly status = 400
+  readonly code = 'ValidationError'
+}
+
+export class SecretAlreadyExistsError extends VaultError {
+  readonly status = 400
+  readonly code = 'SecretAlreadyExists'
+  constructor() {
+    super('Secret key already exists')
+  }
+}
+
+export class UnauthenticatedError extends VaultError {
+  readonly status = 401
+  readonly code = 'Unauthenticated'
+}
+
+export class ForbiddenError extends VaultError {
+  readonly status = 403
+  readonly code = 'Forbidden'
+}
+
+export class SecretNotFoundError extends VaultError {
+  readonly status = 404
+  readonly code = 'SecretNotFound'
+  constructor() {
+    super('Secret not found')
+  }
+}
+
+export class RouteNotFoundError extends VaultError {
+  readonly status = 404
+  readonly code = 'RouteNotFound'
+  constructor() {
+    super('Not found')
+  }
+}
+
+export class ConflictError extends VaultError {
+  readonly status = 409
+  readonly code = 'Conflict'
+}
+
+export class PayloadTooLargeError extends VaultError {
+  readonly status = 413
+  readonly code = 'PayloadTooLarge'
+}
+
+export class UnsupportedMediaTypeError extends VaultError {
+  // The contract answers every malformed request with 400, a wrong content type included.
+  readonly status = 400
+  readonly code = 'UnsupportedMediaType'
+}
+
+export class StoreUnavailableError extends VaultError {
+  readonly status = 503
+  readonly code = 'StoreUnavailable'
+  constructor() {
+    super('The secret store is unavailable; try again shortly')
+  }
+}
+
+/** A data key that is gone: the secret was deleted and its values are shredded. */
+export class DataKeyMissingError extends Error {
+  constructor() {
+    super('Data key is missing')
+    this.name = 'DataKeyMissingError'
+  }
+}
+
+/** Token endpoint errors also carry the RFC 6749 `error` code beside the contract's `message`. */
+export class OAuthError extends VaultError {
+  constructor(
+    readonly status: 400 | 401,
+    readonly oauthCode: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
+    message: string,
+  ) {
+    super(message)
+  }
+  get code(): string {
+    return this.oauthCode
+  }
+}

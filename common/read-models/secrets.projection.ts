@@ -1,0 +1,50 @@
+import { SECRET_CREATED, SECRET_DELETED, SECRET_UPDATED, type StoredSecretEvent } from '../aggregates/secret.events'
+
+/**
+ * One row per live secret: what a read needs without replaying events. It holds metadata and
+ * the current value as ciphertext (with the version it is bound to); never plaintext.
+ */
+export type SecretRow = Readonly<{
+  aggregateId: string
+  organizationId: string | null
+  key: string
+  arn: string
+  description: string | null
+  version: number
+  value: string
+  createdAt: number
+  updatedAt: number
+}>
+
+/** Applies one event to the row of its aggregate; null means "no live row". */
+export const projectSecretRow = (row: SecretRow | null, event: StoredSecretEvent): SecretRow | null => {
+  switch (event.type) {
+    case SECRET_CREATED:
+      return {
+        aggregateId: event.aggregateId,
+        organizationId: event.payload.organizationId,
+        key: event.payload.key,
+        arn: event.payload.arn,
+        description: event.payload.description ?? null,
+        version: event.aggregateVersion,
+        value: event.payload.value,
+        createdAt: event.timestamp,
+        updatedAt: event.timestamp,
+      }
+    case SECRET_UPDATED:
+      if (row === null) return null
+      return {
+        ...row,
+        description: event.payload.description ?? row.description,
+        version: event.aggregateVersion,
+        value: event.payload.value,
+        updatedAt: event.timestamp,
+      }
+    case SECRET_DELETED:
+      return null
+  }
+}
+
+/** The row after all of an aggregate's events, oldest first. */
+export const foldSecretRow = (events: readonly StoredSecretEvent[]): SecretRow | null =>
+  events.reduce<SecretRow | null>(projectSecretRow, null)

@@ -1,0 +1,147 @@
+import fs from 'node:fs'
+import path from 'node:path'
+
+/** The whole configuration of one vault process, read once from the environment. */
+export type Config = Readonly<{
+  port: number
+  host: string
+  env: VaultEnv
+  dataDir: string
+  databaseUrl: string | null
+  /** The key-encryption key, or null when it is to be generated into the data directory. */
+  masterKey: Buffer | null
+  bootstrapClient: Readonly<{ clientId: string; clientSecret: string }> | null
+  aws: Readonly<{ region: string; accountId: string }>
+  logLevel: LogLevel
+  tokenTtlSeconds: number
+}>
+
+export type VaultEnv = 'dev' | 'stg' | 'prd'
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** A bad configuration value: the message names the variable and never echoes a secret. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`${variable}: ${problem}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,127}$/
+
+/** Reads and validates the environment; the only place that touches `process.env`. */
+export const loadConfig = (env: Env = process.env): Config => {
+  const vaultEnv = oneOf(env, 'VAULT_ENV', ['dev', 'stg', 'prd'] as const, 'dev')
+  const masterKey = readMasterKey(env)
+  if (masterKey === null && vaultEnv === 'prd') {
+    throw new ConfigError('VAULT_MASTER_KEY', 'is required when VAULT_ENV=prd (or set VAULT_MASTER_KEY_FILE)')
+  }
+  return Object.freeze({
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: nonEmpty(env, 'HOST', '127.0.0.1'),
+    env: vaultEnv,
+    dataDir: path.resolve(nonEmpty(env, 'VAULT_DATA_DIR', './.vault')),
+    databaseUrl: readDatabaseUrl(env),
+    masterKey,
+    bootstrapClient: readBootstrapClient(env),
+    aws: Object.freeze({
+      region: matching(env, 'VAULT_AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'us-east-1', 'an AWS region such as us-east-1'),
+      accountId: matching(env, 'VAULT_AWS_ACCOUNT_ID', /^\d{12}$/, '000000000000', '12 digits'),
+    }),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    tokenTtlSeconds: integer(env, 'VAULT_TOKEN_TTL_SECONDS', 3600, 1, 86400),
+  })
+}
+
+const value = (env: Env, name: string): string | undefined => {
+  const raw = env[name]
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim()
+}
+
+const nonEmpty = (env: Env, name: string, fallback: string): string => value(env, name) ?? fallback
+
+const integer = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+  const raw = value(env, name)
+  if (raw === undefined) return fallback
+  const parsed = Number(raw)
+  if (!/^\d+$/.test(raw) || parsed < min || parsed > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`)
+  }
+  return parsed
+}
+
+const oneOf = <T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T => {
+  const raw = value(env, name)
+  if (raw === undefined) return fallback
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}`)
+  }
+  return raw as T
+}
+
+const matching = (env: Env, name: string, pattern: RegExp, fallback: string, expected: string): string => {
+  const raw = value(env, name) ?? fallback
+  if (!pattern.test(raw)) throw new ConfigError(name, `must be ${expected}`)
+  return raw
+}
+
+const readDatabaseUrl = (env: Env): string | null => {
+  const raw = value(env, 'DATABASE_URL')
+  if (raw === undefined) return null
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a valid URL')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://')
+  }
+  return raw
+}
+
+// SECURITY: the key is decoded strictly, so a truncated or mistyped key stops the start
+// instead of silently becoming a different key.
+const decodeMasterKey = (name: string, encoded: string): Buffer => {
+  const trimmed = encoded.trim()
+  const key = Buffer.from(trimmed, 'base64')
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== 32) {
+    throw new ConfigError(name, 'must be the base64 encoding of exactly 32 bytes')
+  }
+  return key
+}
+
+const readMasterKey = (env: Env): Buffer | null => {
+  const inline = value(env, 'VAULT_MASTER_KEY')
+  const file = value(env, 'VAULT_MASTER_KEY_FILE')
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError('VAULT_MASTER_KEY', 'set either VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both')
+  }
+  if (inline !== undefined) return decodeMasterKey('VAULT_MASTER_KEY', inline)
+  if (file === undefined) return null
+  let content: string
+  try {
+    content = fs.readFileSync(file, 'utf8')
+  } catch {
+    throw new ConfigError('VAULT_MASTER_KEY_FILE', 'cannot be read')
+  }
+  return decodeMasterKey('VAULT_MASTER_KEY_FILE', content)
+}
+
+const readBootstrapClient = (env: Env): Config['bootstrapClient'] => {
+  const clientId = value(env, 'VAULT_BOOTSTRAP_CLIENT_ID')
+  const clientSecret = value(env, 'VAULT_BOOTSTRAP_CLIENT_SECRET')
+  if (clientId === undefined && clientSecret === undefined) return null
+  if (clientId === undefined || clientSecret === undefined) {
+    throw new ConfigError('VAULT_BOOTSTRAP_CLIENT_ID', 'and VAULT_BOOTSTRAP_CLIENT_SECRET must be set together')
+  }
+  if (!CLIENT_ID.test(clientId)) {
+    throw new ConfigError('VAULT_BOOTSTRAP_CLIENT_ID', 'must be 3-128 characters of A-Z a-z 0-9 _ . -, starting alphanumeric')
+  }
+  if (clientSecret.length < 16 || clientSecret.length > 256) {
+    throw new ConfigError('VAULT_BOOTSTRAP_CLIENT_SECRET', 'must be 16 to 256 characters long')
+  }
+  return Object.freeze({ clientId, clientSecret })
+}

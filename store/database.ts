@@ -1,0 +1,107 @@
+import pg from 'pg'
+import type { ConnectionSettings } from './connection'
+
+export type Pool = pg.Pool
+export type Db = pg.Pool | pg.PoolClient
+
+export const EVENTSTORE_SCHEMA = 'eventstore'
+export const VAULT_SCHEMA = 'vault'
+
+/** Queries give up after this long, so an outage turns into a 503 instead of a hang. */
+const STATEMENT_TIMEOUT_MS = 10_000
+
+/** Our own pool, beside the adapter's single connection: reads, locks and read models. */
+export const createPool = (connection: ConnectionSettings): Pool => {
+  const pool = new pg.Pool({
+    ...connection,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+    query_timeout: STATEMENT_TIMEOUT_MS + 1_000,
+    application_name: 'event-vault',
+  })
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined)
+  return pool
+}
+
+// Two vault processes may start at once on one server: schema changes run under this lock.
+const MIGRATION_LOCK = 7_146_953_201
+
+/** Creates our schema and tables if missing, serialized across processes. */
+export const migrate = async (pool: Pool, initEventStore: () => Promise<void>): Promise<void> => {
+  const client = await pool.connect()
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${EVENTSTORE_SCHEMA}`)
+    const existing = await client.query<{ events: string | null }>(
+      `SELECT to_regclass('${EVENTSTORE_SCHEMA}.events')::text AS events`,
+    )
+    // The adapter's init() refuses to run twice, so it only runs on a store without events.
+    if (existing.rows[0].events === null) await initEventStore()
+    await client.query(SCHEMA_SQL)
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined)
+    client.release()
+  }
+}
+
+const SCHEMA_SQL = `
+CREATE SCHEMA IF NOT EXISTS ${VAULT_SCHEMA};
+
+-- Settings of the store itself, e.g. the id of the master key it was created with.
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.meta (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);
+
+-- Read model: one row per live secret; organization_id '' is the standard namespace.
+-- The primary key is what keeps a key unique across processes.
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.secrets (
+  organization_id text NOT NULL,
+  key text NOT NULL,
+  aggregate_id text NOT NULL UNIQUE,
+  arn text NOT NULL,
+  description text,
+  version integer NOT NULL,
+  value text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (organization_id, key)
+);
+
+-- Every incarnation a key ever had, in creation order: where its history is replayed from.
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.incarnations (
+  seq bigserial PRIMARY KEY,
+  organization_id text NOT NULL,
+  key text NOT NULL,
+  aggregate_id text NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS incarnations_by_key ON ${VAULT_SCHEMA}.incarnations (organization_id, key, seq);
+
+-- Write-ahead intents: a create or delete spans the secrets manager, the event store and the
+-- read model, which share no transaction. An intent left behind by a crash is finished at the
+-- next start (or the next write of that key).
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.pending_operations (
+  aggregate_id text PRIMARY KEY,
+  organization_id text NOT NULL,
+  key text NOT NULL,
+  operation text NOT NULL CHECK (operation IN ('create', 'update', 'delete')),
+  actor text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS pending_by_key ON ${VAULT_SCHEMA}.pending_operations (organization_id, key);
+
+-- API clients. The client secret is stored sealed under a key derived from the master key
+-- (the functions interface must recover it to check request signatures).
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.clients (
+  client_id text PRIMARY KEY,
+  name text NOT NULL,
+  sealed_secret text NOT NULL,
+  admin boolean NOT NULL DEFAULT false,
+  secrets boolean NOT NULL DEFAULT false,
+  organizations text[] NOT NULL DEFAULT '{}',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+`

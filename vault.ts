@@ -1,0 +1,118 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createApp } from './api/app'
+import { createClientsService, type CreatedClient } from './app/clients.service'
+import { recoverAll } from './app/recovery'
+import { createSecretsService } from './app/secrets.service'
+import { createTokens } from './app/tokens'
+import type { Logger } from './common/logger'
+import type { Config } from './config'
+import { connectionFromUrl } from './store/connection'
+import { createPool, migrate, type Pool } from './store/database'
+import { startEmbeddedPostgres, type EmbeddedServer } from './store/embedded-postgres'
+import { openEventStore, type EventStore } from './store/event-store'
+import { checkMasterKey, resolveMasterKey } from './store/master-key'
+
+export type RunningVault = Readonly<{ url: string; close: () => Promise<void> }>
+
+const HEALTH_TIMEOUT_MS = 2_000
+const SHUTDOWN_GRACE_MS = 10_000
+
+/** Starts the store (embedded unless DATABASE_URL is set), finishes interrupted writes, then serves. */
+export const startVault = async (config: Config, log: Logger): Promise<RunningVault> => {
+  const started = Date.now()
+  const cleanups: Array<() => Promise<void>> = []
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch(() => undefined)
+  }
+  try {
+    let embedded: EmbeddedServer | null = null
+    if (config.databaseUrl === null) {
+      embedded = await startEmbeddedPostgres(config.dataDir, log)
+      cleanups.push(embedded.stop)
+    }
+    const connection = embedded?.connection ?? connectionFromUrl(config.databaseUrl as string)
+    const master = resolveMasterKey(config, log)
+    const pool = createPool(connection)
+    cleanups.push(() => pool.end())
+    const eventStore: EventStore = await openEventStore(connection, master)
+    cleanups.push(eventStore.dispose)
+    await migrate(pool, eventStore.init)
+    await checkMasterKey(pool, master)
+    const recovered = await recoverAll({ pool, eventStore, log })
+
+    const tokens = createTokens(master, config.env, config.tokenTtlSeconds)
+    const clients = createClientsService(pool, master, tokens)
+    const generated = await clients.ensureBootstrapAdmin(config.bootstrapClient)
+    if (generated !== null) announceGeneratedAdmin(generated)
+    const secrets = createSecretsService({ pool, eventStore, log, master, naming: config })
+
+    const app = createApp({ secrets, clients, tokens, storeIsReady: () => storeIsReady(pool), log })
+    const server = await listen(app, config)
+    const { port } = server.address() as AddressInfo
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+    log.info('listening', {
+      url,
+      port,
+      env: config.env,
+      store: embedded === null ? 'external' : 'embedded',
+      recovered,
+      startMs: Date.now() - started,
+    })
+    cleanups.push(() => closeServer(server))
+    return Object.freeze({ url, close: cleanup })
+  } catch (error) {
+    await cleanup()
+    throw error
+  }
+}
+
+const listen = (app: http.RequestListener, config: Config): Promise<http.Server> =>
+  new Promise((resolve, reject) => {
+    // Bounded headers and slow-client timeouts: a request cannot hold the server forever.
+    const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 10_000 }, app)
+    server.keepAliveTimeout = 5_000
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => resolve(server))
+  })
+
+/** Stops accepting, lets requests in flight finish (up to a grace period), then closes the rest. */
+const closeServer = (server: http.Server): Promise<void> =>
+  new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    server.close(() => {
+      clearTimeout(force)
+      resolve()
+    })
+    server.closeIdleConnections()
+  })
+
+const storeIsReady = async (pool: Pool): Promise<boolean> => {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS)
+  })
+  const probe = pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  )
+  try {
+    return await Promise.race([probe, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// DESIGN: a first start with no bootstrap client prints a generated admin once. It goes to
+// stderr, apart from the JSON log stream on stdout, and is never written anywhere else.
+const announceGeneratedAdmin = (client: CreatedClient): void => {
+  process.stderr.write(
+    [
+      'event-vault: no admin client was configured, so one was generated. It is shown this once:',
+      `  client_id:     ${client.clientId}`,
+      `  client_secret: ${client.clientSecret}`,
+      'Set VAULT_BOOTSTRAP_CLIENT_ID and VAULT_BOOTSTRAP_CLIENT_SECRET to choose your own.',
+      '',
+    ].join('\n'),
+  )
+}

@@ -1,0 +1,109 @@
+import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET, secretCommands } from '../../common/aggregates/secret.commands'
+import type { StoredSecretEvent } from '../../common/aggregates/secret.events'
+import { foldSecretState } from '../../common/aggregates/secret.projection'
+import { cipherFor, generateKey } from '../../common/encryption'
+import { SecretAlreadyExistsError, SecretNotFoundError } from '../../common/errors'
+
+const AGGREGATE = 'agg-1'
+const cipher = cipherFor(generateKey(), AGGREGATE)
+
+// Fixtures: small builders for the events an incarnation can have.
+const created = (version = 1): StoredSecretEvent => ({
+  type: 'SecretCreated',
+  aggregateId: AGGREGATE,
+  aggregateVersion: version,
+  timestamp: 1000 + version,
+  payload: { organizationId: 'acme', key: 'db', arn: 'arn:x', description: 'first', actor: 'c1', value: 'sealed' },
+})
+const updated = (version: number): StoredSecretEvent => ({
+  type: 'SecretUpdated',
+  aggregateId: AGGREGATE,
+  aggregateVersion: version,
+  timestamp: 1000 + version,
+  payload: { organizationId: 'acme', key: 'db', actor: 'c2', value: 'sealed' },
+})
+const deleted = (version: number): StoredSecretEvent => ({
+  type: 'SecretDeleted',
+  aggregateId: AGGREGATE,
+  aggregateVersion: version,
+  timestamp: 1000 + version,
+  payload: { organizationId: 'acme', key: 'db', actor: 'c3' },
+})
+
+/** given events, when a command: the handler's decision. */
+const given = (...events: StoredSecretEvent[]) => ({
+  when: <T extends keyof typeof secretCommands>(command: T, payload: Parameters<(typeof secretCommands)[T]>[1]['payload']) =>
+    () =>
+      (secretCommands[command] as (s: unknown, c: unknown, x: unknown) => { type: string; payload: Record<string, unknown> })(
+        foldSecretState(events),
+        { payload },
+        { aggregateVersion: events.length, encrypt: cipher.encrypt },
+      ),
+})
+
+describe('createSecret', () => {
+  const create = { organizationId: 'acme', key: 'db', arn: 'arn:x', secret: { pwd: 'hunter2' }, actor: 'c1' }
+
+  it('records SecretCreated with the value encrypted for version 1', () => {
+    const event = given().when(CREATE_SECRET, { ...create, description: 'd' })()
+    expect(event.type).toBe('SecretCreated')
+    expect(event.payload).toEqual({ organizationId: 'acme', key: 'db', arn: 'arn:x', description: 'd', actor: 'c1', value: expect.any(String) })
+    expect(JSON.stringify(event)).not.toContain('hunter2')
+    expect(JSON.parse(cipher.decrypt(event.payload.value as string, 1))).toEqual({ pwd: 'hunter2' })
+  })
+
+  it('leaves the description out when none was given', () => {
+    expect(given().when(CREATE_SECRET, create)().payload).not.toHaveProperty('description')
+  })
+
+  it('refuses an incarnation that already exists', () => {
+    expect(given(created()).when(CREATE_SECRET, create)).toThrow(SecretAlreadyExistsError)
+  })
+
+  it('refuses an incarnation that was deleted: a re-created key is a new incarnation', () => {
+    expect(given(created(), deleted(2)).when(CREATE_SECRET, create)).toThrow(SecretAlreadyExistsError)
+  })
+})
+
+describe('updateSecret', () => {
+  it('records SecretUpdated with the value bound to the next version', () => {
+    const event = given(created(), updated(2)).when(UPDATE_SECRET, { secret: { pwd: 'new' }, actor: 'c2' })()
+    expect(event.type).toBe('SecretUpdated')
+    expect(event.payload).toMatchObject({ organizationId: 'acme', key: 'db', actor: 'c2' })
+    expect(JSON.parse(cipher.decrypt(event.payload.value as string, 3))).toEqual({ pwd: 'new' })
+    expect(() => cipher.decrypt(event.payload.value as string, 2)).toThrow()
+  })
+
+  it('carries a new description only when one is given', () => {
+    const withDescription = given(created()).when(UPDATE_SECRET, { secret: { a: 1 }, description: 'new', actor: 'c2' })()
+    expect(withDescription.payload.description).toBe('new')
+    expect(given(created()).when(UPDATE_SECRET, { secret: { a: 1 }, actor: 'c2' })().payload).not.toHaveProperty('description')
+  })
+
+  it.each([
+    ['that never existed', []],
+    ['that was deleted', [created(), deleted(2)]],
+  ])('refuses an incarnation %s', (_name, events) => {
+    expect(given(...(events as StoredSecretEvent[])).when(UPDATE_SECRET, { secret: { a: 1 }, actor: 'c2' })).toThrow(SecretNotFoundError)
+  })
+})
+
+describe('deleteSecret', () => {
+  it('records SecretDeleted with the actor and no value', () => {
+    const event = given(created(), updated(2)).when(DELETE_SECRET, { actor: 'c3' })()
+    expect(event).toEqual({ type: 'SecretDeleted', payload: { organizationId: 'acme', key: 'db', actor: 'c3' } })
+  })
+
+  it('refuses an incarnation that is already deleted', () => {
+    expect(given(created(), deleted(2)).when(DELETE_SECRET, { actor: 'c3' })).toThrow(SecretNotFoundError)
+  })
+})
+
+describe('the state projection', () => {
+  it('follows the incarnation through its life', () => {
+    expect(foldSecretState([]).status).toBe('absent')
+    expect(foldSecretState([created()])).toMatchObject({ status: 'live', key: 'db', organizationId: 'acme', description: 'first' })
+    expect(foldSecretState([created(), updated(2)]).description).toBe('first')
+    expect(foldSecretState([created(), updated(2), deleted(3)]).status).toBe('deleted')
+  })
+})

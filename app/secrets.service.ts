@@ -124,7 +124,14 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       if (row === null) return 'absent'
       const pending = { ...ref, aggregateId: row.aggregateId, operation: 'delete' as const, actor: principal.clientId }
       await recordPending(client, pending)
-      await eventStore.executeCommand({ aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } })
+      try {
+        await eventStore.executeCommand({ aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } })
+      } catch (error) {
+        // The intent stays and finishes the delete; an incarnation already deleted is just settled.
+        await settleAfterFailure(client, ref)
+        if (error instanceof SecretNotFoundError) return 'absent'
+        throw error
+      }
       // SECURITY: crypto-shredding, after SecretDeleted is stored. Should we die before this,
       // the pending intent makes the next start (or the next write of this key) finish it.
       await eventStore.secretsManager.deleteSecret(row.aggregateId)

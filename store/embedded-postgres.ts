@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -169,10 +169,10 @@ const startServer = async (bin: Binaries, pgDir: string, runAs: RunAs): Promise<
       '-c log_min_error_statement=panic',
     ].join(' ')
     try {
-      await run(
+      await runDetached(
         bin.pg_ctl,
         ['start', '-w', '-t', '60', '-D', clusterDir(pgDir), '-l', path.join(pgDir, 'server.log'), '-o', options],
-        { ...runAs, env: { ...process.env, LC_ALL: 'C' } },
+        runAs,
       )
       return port
     } catch (error) {
@@ -181,6 +181,17 @@ const startServer = async (bin: Binaries, pgDir: string, runAs: RunAs): Promise<
   }
   throw new Error(`The embedded postgres did not start (see ${path.join(pgDir, 'server.log')}): ${firstLine(lastError)}`)
 }
+
+// In its own process group: a Ctrl-C at the terminal reaches the vault, which then stops
+// postgres in order, instead of reaching postgres directly.
+const runDetached = (file: string, args: string[], runAs: RunAs): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' }, detached: true, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    child.once('error', reject)
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(Object.assign(new Error(`pg_ctl exited with ${code}`), { stderr }))))
+  })
 
 const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {

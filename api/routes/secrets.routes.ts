@@ -29,9 +29,19 @@ const createFields = (req: Request): Record<string, unknown> => {
   return fields
 }
 
+// `/secrets//history` or `/organizations//key`: an empty key or organization id is bad input
+// (400), not an unknown route. A trailing slash alone is left to the router.
+const refuseEmptyIds = (req: Request, _res: Response, next: NextFunction) => {
+  if (/^\/(secrets|organizations)\//.test(req.path) && req.path.slice(1, -1).includes('//')) {
+    return next(new ValidationError('key and organizationId must not be empty'))
+  }
+  next()
+}
+
 /** Create, read, update, delete and history of standard and organization secrets. */
 export const secretsRoutes = (secrets: SecretsService): Router => {
   const router = Router()
+  router.use(refuseEmptyIds)
   for (const base of NAMESPACES) {
     router.post(base, authorize, jsonBody, async (req, res) => {
       res.json(await secrets.create(principalOf(res), scopeOf(req), parseCreateInput(createFields(req))))

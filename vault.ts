@@ -80,8 +80,12 @@ const listen = (app: http.RequestListener, config: Config): Promise<http.Server>
 const closeServer = (server: http.Server): Promise<void> =>
   new Promise((resolve) => {
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+    // A keep-alive connection that was busy when the stop began goes idle once it has answered:
+    // close it then, rather than waiting for the keep-alive timeout.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50)
     server.close(() => {
       clearTimeout(force)
+      clearInterval(sweep)
       resolve()
     })
     server.closeIdleConnections()

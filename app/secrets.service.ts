@@ -6,7 +6,7 @@ import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError } fr
 import { buildHistory, type HistoryEntry } from '../common/read-models/secret-history.projection'
 import { projectSecretRow } from '../common/read-models/secrets.projection'
 import { organizationOf, type JsonObject, type Principal, type Scope, type SecretKey } from '../common/types'
-import { findSecret, listIncarnations, recordPending, settle, withKeyLock, type KeyRef } from '../store/secrets.repository'
+import { findReadableSecret, findSecret, listIncarnations, recordPending, settle, withKeyLock, type KeyRef } from '../store/secrets.repository'
 import { authorizeScope } from './authorization'
 import { finishPendingForKey, type RecoveryDeps } from './recovery'
 import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
@@ -26,7 +26,7 @@ export type SecretsService = Readonly<{
 }>
 
 export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
-  const { pool, eventStore, master, naming } = deps
+  const { pool, eventStore, master, naming, log } = deps
   const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
 
   /**
@@ -68,6 +68,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
         })
         const row = projectSecretRow(null, event)
         await settle(client, ref, aggregateId, row, true)
+        log.debug('secret created', { aggregateId, version: event.aggregateVersion })
         if (row === null) throw new Error('A created secret has a row')
         return toMetadata(naming.env, row)
       } catch (error) {
@@ -79,11 +80,13 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
 
   const get: SecretsService['get'] = async (principal, scope, key) => {
     authorizeScope(principal, scope)
-    const row = await findSecret(pool, refOf(scope, key))
+    const row = await findReadableSecret(pool, refOf(scope, key))
     if (row === null) throw new SecretNotFoundError()
     try {
       const cipher = await loadCipher(master, eventStore.secretsManager, row.aggregateId)
-      return toSecretView(naming.env, row, JSON.parse(cipher.decrypt(row.value, row.version)) as JsonObject)
+      const view = toSecretView(naming.env, row, JSON.parse(cipher.decrypt(row.value, row.version)) as JsonObject)
+      log.debug('secret read', { aggregateId: row.aggregateId, version: row.version })
+      return view
     } catch (error) {
       // A delete that shredded the key but crashed before its read model caught up.
       if (error instanceof DataKeyMissingError) throw new SecretNotFoundError()
@@ -107,6 +110,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
         })
         const updated = projectSecretRow(row, event)
         await settle(client, ref, aggregateId, updated, false)
+        log.debug('secret updated', { aggregateId, version: event.aggregateVersion })
         if (updated === null) throw new Error('An updated secret has a row')
         return toMetadata(naming.env, updated)
       } catch (error) {
@@ -136,6 +140,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       // the pending intent makes the next start (or the next write of this key) finish it.
       await eventStore.secretsManager.deleteSecret(row.aggregateId)
       await settle(client, ref, row.aggregateId, null, false)
+      log.debug('secret deleted and its data key shredded', { aggregateId: row.aggregateId })
       return 'deleted'
     })
   }

@@ -366,6 +366,18 @@ describe.each(backends())('repair of interrupted writes on the %s store', (backe
       expect(await historyTypes(api, '/secrets/lazy-orphan')).toEqual(['SecretCreated'])
     })
 
+    it('reads a secret whose delete is under way (or was cut short) as gone, on every process', async () => {
+      expect((await api.post('/secrets', { key: 'read-while-deleting', secret: { v: 'doomed' } })).status).toBe(200)
+      const id = await aggregateIdOf(db, 'read-while-deleting')
+      await writer.deleteUpTo('event', id, 'read-while-deleting')
+
+      // The data key still exists (nothing shredded it yet), yet the value is no longer served.
+      expect((await storedState(db, id)).dataKey).toBe('held')
+      const read = await api.get('/secrets/read-while-deleting')
+      expect(read.status).toBe(404)
+      expect(read.text).not.toContain('doomed')
+    })
+
     it('completes a delete left as a bare intent before deleting the key again, deleting it once', async () => {
       expect((await api.post('/secrets', { key: 'lazy-intent', secret: { v: 1 } })).status).toBe(200)
       const id = await aggregateIdOf(db, 'lazy-intent')

@@ -41,7 +41,8 @@ const releaseIfOurs = (file: string): void => {
   }
 }
 
-const isAlive = (pid: number): boolean => {
+/** Whether a process exists (EPERM: it exists but belongs to another user). */
+export const isAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0)
     return true

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { Logger } from '../common/logger'
-import { acquireDataDirLock, type DataDirLock } from './data-dir-lock'
+import { acquireDataDirLock, isAlive, type DataDirLock } from './data-dir-lock'
 import type { ConnectionSettings } from './connection'
 
 const run = promisify(execFile)
@@ -144,15 +144,6 @@ const stopLeftoverServer = async (bin: Binaries, pgDir: string, runAs: RunAs, lo
     await run(bin.pg_ctl, ['stop', '-D', clusterDir(pgDir), '-m', 'fast', '-w', '-t', '30'], runAs)
   } catch {
     await run(bin.pg_ctl, ['stop', '-D', clusterDir(pgDir), '-m', 'immediate', '-w', '-t', '30'], runAs)
-  }
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

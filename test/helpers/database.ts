@@ -1,30 +1,33 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
+import { connectionFromUrl, type ConnectionSettings } from '../../store/connection'
 import type { VaultSetup } from './vault-process'
+
+/**
+ * Where a vault's database is, as the product's own modules want it. Embedded: only while the
+ * vault runs, its port is in postmaster.pid.
+ */
+export const storeConnection = (setup: VaultSetup): ConnectionSettings => {
+  if (setup.backend === 'server') return connectionFromUrl(setup.env.DATABASE_URL)
+  const pid = fs.readFileSync(path.join(setup.dataDir, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')
+  return {
+    host: '127.0.0.1',
+    port: Number(pid[3]),
+    user: 'vault',
+    password: fs.readFileSync(path.join(setup.dataDir, 'postgres.password'), 'utf8').trim(),
+    database: 'postgres',
+  }
+}
 
 /**
  * A direct connection to a vault's database, to check what is stored (at rest) the way an
  * attacker with a copy of the database would. Embedded: the port comes from postmaster.pid.
  */
 export const connectToStore = async (setup: VaultSetup): Promise<pg.Client> => {
-  const client =
-    setup.backend === 'server'
-      ? new pg.Client({ connectionString: setup.env.DATABASE_URL })
-      : new pg.Client(embeddedConnection(setup.dataDir))
+  const client = new pg.Client({ ...storeConnection(setup) })
   await client.connect()
   return client
-}
-
-const embeddedConnection = (dataDir: string): pg.ClientConfig => {
-  const pid = fs.readFileSync(path.join(dataDir, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')
-  return {
-    host: '127.0.0.1',
-    port: Number(pid[3]),
-    user: 'vault',
-    password: fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim(),
-    database: 'postgres',
-  }
 }
 
 /** Every row of every table of the vault's schemas, as text: a dump of what is at rest. */

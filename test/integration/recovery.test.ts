@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import fs from 'node:fs'
-import path from 'node:path'
 import type pg from 'pg'
 import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../../common/aggregates/secret.commands'
 import { generateKey, masterKeyFrom, wrapDataKey } from '../../common/encryption'
-import { connectionFromUrl, type ConnectionSettings } from '../../store/connection'
 import { createPool } from '../../store/database'
 import { openEventStore } from '../../store/event-store'
 import { recordPending, type Operation } from '../../store/secrets.repository'
 import { adminToken, as } from '../helpers/api'
 import { backends } from '../helpers/backends'
-import { connectToStore } from '../helpers/database'
+import { connectToStore, storeConnection } from '../helpers/database'
 import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
 /**
@@ -22,23 +19,9 @@ import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess, type VaultSetup
 
 const CRASHED_ACTOR = 'crashed-writer'
 
-/** Where the vault's database is, as the product's own modules want it. */
-const connectionOf = (setup: VaultSetup): ConnectionSettings => {
-  if (setup.backend === 'server') return connectionFromUrl(setup.env.DATABASE_URL)
-  // Embedded: only while the vault runs; its port is in postmaster.pid.
-  const pid = fs.readFileSync(path.join(setup.dataDir, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')
-  return {
-    host: '127.0.0.1',
-    port: Number(pid[3]),
-    user: 'vault',
-    password: fs.readFileSync(path.join(setup.dataDir, 'postgres.password'), 'utf8').trim(),
-    database: 'postgres',
-  }
-}
-
 /** A writer that does part of what the vault does for a write, then "dies" (stops). */
 const crashingWriter = async (setup: VaultSetup) => {
-  const connection = connectionOf(setup)
+  const connection = storeConnection(setup)
   const master = masterKeyFrom(Buffer.from(setup.env.VAULT_MASTER_KEY, 'base64'))
   const pool = createPool(connection)
   const eventStore = await openEventStore(connection, master)

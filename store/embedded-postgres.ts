@@ -34,6 +34,7 @@ export const startEmbeddedPostgres = async (dataDir: string, log: Logger): Promi
   try {
     const binaries = await loadBinaries()
     const runAs = await postgresUser()
+    assertReachable(dataDir, runAs)
     const pgDir = path.join(dataDir, 'postgres')
     const password = readOrCreatePassword(dataDir)
     if (!fs.existsSync(path.join(pgDir, 'PG_VERSION'))) {
@@ -92,6 +93,26 @@ const postgresUser = async (): Promise<RunAs> => {
   const created = await lookup()
   if (created === null) throw new Error('Could not create the postgres system user for the embedded server')
   return created
+}
+
+/**
+ * As root, postgres runs as its own user, which must be able to pass through every directory
+ * above the data directory; a private home (mode 700) is the usual obstacle. Said plainly here
+ * rather than as initdb's "permission denied" on a file it cannot reach.
+ */
+const assertReachable = (dataDir: string, runAs: RunAs): void => {
+  if (runAs.uid === undefined) return
+  for (let dir = dataDir; ; dir = path.dirname(dir)) {
+    const { mode, uid, gid } = fs.statSync(dir)
+    const searchable = mode & 0o001 || (uid === runAs.uid && mode & 0o100) || (gid === runAs.gid && mode & 0o010)
+    if (!searchable) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the postgres user, which cannot enter ${dir}: ` +
+          `allow it (chmod o+x ${dir}) or set VAULT_DATA_DIR to a directory it can reach`,
+      )
+    }
+    if (path.dirname(dir) === dir) return
+  }
 }
 
 // The database password protects the loopback port from other local users; it lives beside

@@ -188,6 +188,22 @@ describe('the embedded store', () => {
     expect((await request(again.url, 'GET', '/health')).body).toEqual({ status: 'ok' })
   })
 
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  // Only as root does postgres run as another user (as anyone else it runs as the vault's user).
+  ;(asRoot ? it : it.skip)('says plainly, as root, when the postgres user cannot reach the data directory', async () => {
+    const setup = await newVaultSetup('embedded')
+    const privateParent = path.dirname(setup.dataDir)
+    fs.chmodSync(privateParent, 0o700)
+    const refused = await runVaultToExit(setup)
+    expect(refused.code).not.toBe(0)
+    expect(refused.output).toContain(`cannot enter ${privateParent}`)
+
+    fs.chmodSync(privateParent, 0o755)
+    const vault = await start(setup)
+    expect((await request(vault.url, 'GET', '/health')).status).toBe(200)
+    expect(await vault.stop()).toBe(0)
+  })
+
   it('refuses a second vault on a data directory another vault is using, naming VAULT_DATA_DIR', async () => {
     const setup = await newVaultSetup('embedded')
     const first = await start(setup)

@@ -3,6 +3,8 @@
 # for the tests that use a real server through DATABASE_URL.
 #   postgres-server.sh start DIR   initialises DIR, starts the server, prints its URL
 #   postgres-server.sh stop DIR    stops it
+#   postgres-server.sh resume DIR  starts a stopped (or killed) cluster again, on the same port
+#   postgres-server.sh kill DIR    kills the server with SIGKILL, as a crash would
 #   postgres-server.sh find        prints the server's bin directory, or fails
 set -euo pipefail
 
@@ -44,9 +46,26 @@ case "$cmd" in
     as_owner "$bin/initdb" -D "$dir/data" -U vault_test --pwfile="$dir/.pw" -A scram-sha-256 -E UTF8 --no-locale >/dev/null
     rm -f "$dir/.pw"
     port=$(free_port)
-    as_owner "$bin/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" \
-      -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300" >/dev/null
+    # In the configuration, so that a resumed cluster comes back on the same address.
+    printf "port = %s\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 300\n" "$port" \
+      | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
+    as_owner "$bin/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" >/dev/null
     echo "postgres://vault_test:${password}@127.0.0.1:${port}/postgres"
+    ;;
+  resume)
+    dir=${2:?usage: postgres-server.sh resume DIR}
+    bin=$(find_bin)
+    # After a kill the old postmaster and its children take a moment to be gone.
+    for _ in $(seq 1 50); do
+      if as_owner "$bin/pg_ctl" start -w -t 60 -D "$dir/data" -l "$dir/server.log" >/dev/null 2>&1; then exit 0; fi
+      sleep 0.2
+    done
+    echo "could not resume the server in $dir (see $dir/server.log)" >&2
+    exit 1
+    ;;
+  kill)
+    dir=${2:?usage: postgres-server.sh kill DIR}
+    kill -KILL "$(head -n 1 "$dir/data/postmaster.pid")"
     ;;
   stop)
     dir=${2:?usage: postgres-server.sh stop DIR}
@@ -54,7 +73,7 @@ case "$cmd" in
     as_owner "$bin/pg_ctl" stop -D "$dir/data" -m fast -w -t 60 >/dev/null
     ;;
   *)
-    echo "usage: postgres-server.sh start DIR | stop DIR | find" >&2
+    echo "usage: postgres-server.sh start DIR | stop DIR | resume DIR | kill DIR | find" >&2
     exit 2
     ;;
 esac

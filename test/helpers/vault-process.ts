@@ -37,6 +37,8 @@ export const newVaultSetup = async (backend: Backend, env: Record<string, string
     VAULT_BOOTSTRAP_CLIENT_ID: ADMIN_ID,
     VAULT_BOOTSTRAP_CLIENT_SECRET: ADMIN_SECRET,
     LOG_LEVEL: 'debug',
+    // Suites mint many tokens from one address; the rate limit has its own tests.
+    VAULT_TOKEN_RATE_LIMIT: '1000000',
   }
   if (backend === 'server') base.DATABASE_URL = await createServerDatabase()
   return { backend, dataDir: makeDataDir(), env: { ...base, ...env } }

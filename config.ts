@@ -14,6 +14,8 @@ export type Config = Readonly<{
   aws: Readonly<{ region: string; accountId: string }>
   logLevel: LogLevel
   tokenTtlSeconds: number
+  /** Token requests allowed per minute, for each client id and for each address. */
+  tokenRateLimit: number
 }>
 
 export type VaultEnv = 'dev' | 'stg' | 'prd'
@@ -52,6 +54,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tokenTtlSeconds: integer(env, 'VAULT_TOKEN_TTL_SECONDS', 3600, 1, 86400),
+    tokenRateLimit: integer(env, 'VAULT_TOKEN_RATE_LIMIT', 120, 1, 1_000_000),
   })
 }
 

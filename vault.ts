@@ -47,7 +47,14 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
     if (generated !== null) announceGeneratedAdmin(generated)
     const secrets = createSecretsService({ pool, eventStore, log, master, naming: config })
 
-    const app = createApp({ secrets, clients, tokens, storeIsReady: () => storeIsReady(pool), log })
+    const app = createApp({
+      secrets,
+      clients,
+      tokens,
+      storeIsReady: () => storeIsReady(pool),
+      log,
+      tokenRateLimit: config.tokenRateLimit,
+    })
     const server = await listen(app, config)
     const { port } = server.address() as AddressInfo
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`

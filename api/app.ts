@@ -5,6 +5,7 @@ import type { Tokens } from '../app/tokens'
 import { RouteNotFoundError } from '../common/errors'
 import type { Logger } from '../common/logger'
 import { authenticate } from './middleware/authenticate'
+import { createRateLimiter } from './rate-limiter'
 import { errorHandler } from './middleware/errors'
 import { requestContext, securityHeaders } from './middleware/request-context'
 import { clientsRoutes } from './routes/clients.routes'
@@ -18,6 +19,8 @@ export type AppDeps = Readonly<{
   tokens: Tokens
   storeIsReady: () => Promise<boolean>
   log: Logger
+  /** Token requests allowed per minute, per address and per client id. */
+  tokenRateLimit: number
 }>
 
 /** The HTTP API, built from its dependencies so tests can hand in what they like. */
@@ -28,7 +31,7 @@ export const createApp = (deps: AppDeps): Express => {
   app.set('query parser', false)
   app.use(requestContext(deps.log), securityHeaders)
   app.use(healthRoutes(deps.storeIsReady))
-  app.use(oauthRoutes(deps.clients))
+  app.use(oauthRoutes(deps.clients, createRateLimiter(deps.tokenRateLimit, 60_000)))
   app.use(authenticate(deps.tokens))
   app.use(clientsRoutes(deps.clients))
   app.use(secretsRoutes(deps.secrets))

@@ -67,6 +67,14 @@ export class UnsupportedMediaTypeError extends VaultError {
   readonly code = 'UnsupportedMediaType'
 }
 
+export class TooManyRequestsError extends VaultError {
+  readonly status = 429
+  readonly code = 'TooManyRequests'
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many requests; retry later')
+  }
+}
+
 export class StoreUnavailableError extends VaultError {
   readonly status = 503
   readonly code = 'StoreUnavailable'

@@ -1,5 +1,13 @@
 import type { NextFunction, Request, Response } from 'express'
-import { ConflictError, OAuthError, PayloadTooLargeError, StoreUnavailableError, ValidationError, VaultError } from '../../common/errors'
+import {
+  ConflictError,
+  OAuthError,
+  PayloadTooLargeError,
+  StoreUnavailableError,
+  TooManyRequestsError,
+  ValidationError,
+  VaultError,
+} from '../../common/errors'
 import { isStoreUnavailable } from '../store-errors'
 import { localsOf } from './request-context'
 
@@ -34,6 +42,7 @@ export const errorHandler = (error: unknown, _req: Request, res: Response, _next
   if (res.headersSent) return void res.end()
   if (known !== null) {
     if (known.status >= 500) log.warn('store unavailable', { code: known.code })
+    if (known instanceof TooManyRequestsError) res.setHeader('Retry-After', String(known.retryAfterSeconds))
     if (known instanceof OAuthError) {
       if (known.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
       return void res.status(known.status).json({ error: known.oauthCode, message: known.message })

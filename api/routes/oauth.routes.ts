@@ -1,6 +1,7 @@
 import express, { Router, type Request } from 'express'
 import { OAuthError, UnauthenticatedError } from '../../common/errors'
 import type { ClientsService } from '../../app/clients.service'
+import type { RateLimiter } from '../rate-limiter'
 
 const parseForm = express.urlencoded({ extended: false, limit: 16 * 1024, parameterLimit: 20, type: () => true })
 
@@ -29,9 +30,13 @@ const credentialsOf = (req: Request, form: Record<string, unknown>): Credentials
   return { clientId, clientSecret }
 }
 
-/** `POST /oauth/token`: the client credentials grant. */
-export const oauthRoutes = (clients: ClientsService): Router =>
+/**
+ * `POST /oauth/token`: the client credentials grant. SECURITY: rate limited per address and per
+ * client id (429 with Retry-After), so client secrets cannot be guessed at speed.
+ */
+export const oauthRoutes = (clients: ClientsService, limiter: RateLimiter): Router =>
   Router().post('/oauth/token', (req, _res, next) => {
+    limiter.take(`address:${req.socket.remoteAddress ?? 'unknown'}`)
     if (!req.is('application/x-www-form-urlencoded')) {
       return next(new OAuthError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded'))
     }
@@ -42,6 +47,7 @@ export const oauthRoutes = (clients: ClientsService): Router =>
       throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials')
     }
     const { clientId, clientSecret } = credentialsOf(req, form)
+    limiter.take(`client:${clientId}`)
     try {
       res.json(await clients.issueToken(clientId, clientSecret))
     } catch (error) {

@@ -7,6 +7,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import type { Logger } from '../common/logger'
 import { acquireDataDirLock, isAlive, type DataDirLock } from './data-dir-lock'
+import { supervise } from './supervise'
 import type { ConnectionSettings } from './connection'
 
 const run = promisify(execFile)
@@ -43,9 +44,20 @@ export const startEmbeddedPostgres = async (dataDir: string, log: Logger): Promi
     await stopLeftoverServer(binaries, pgDir, runAs, log)
     const port = await startServer(binaries, pgDir, runAs)
     log.info('embedded postgres started', { port })
+    // The vault owns this server: should it die, it comes back on the same port (the
+    // connections are configured with it) and the vault serves again without a restart.
+    const supervision = supervise(
+      'embedded postgres',
+      () => serverIsRunning(pgDir),
+      () => startServer(binaries, pgDir, runAs, port).then(() => undefined),
+      log,
+    )
     return Object.freeze({
       connection: { host: '127.0.0.1', port, user: DB_USER, password, database: 'postgres' },
-      stop: () => stopServer(binaries, pgDir, runAs, lock, log),
+      stop: () => {
+        supervision.stop()
+        return stopServer(binaries, pgDir, runAs, lock, log)
+      },
     })
   } catch (error) {
     lock.release()
@@ -168,11 +180,21 @@ const stopLeftoverServer = async (bin: Binaries, pgDir: string, runAs: RunAs, lo
   }
 }
 
-const startServer = async (bin: Binaries, pgDir: string, runAs: RunAs): Promise<number> => {
+/** The postmaster of the cluster is alive (a clean stop removes postmaster.pid; a kill leaves it). */
+const serverIsRunning = (pgDir: string): boolean => {
+  try {
+    const pid = Number(fs.readFileSync(path.join(clusterDir(pgDir), 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid)
+  } catch {
+    return false
+  }
+}
+
+/** Starts the cluster on `fixedPort`, or on a free port (then a few tries: one can be taken). */
+const startServer = async (bin: Binaries, pgDir: string, runAs: RunAs, fixedPort?: number): Promise<number> => {
   let lastError: unknown
-  // A free port can be taken between our probe and postgres binding it: try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort()
+  for (let attempt = 0; attempt < (fixedPort === undefined ? 3 : 1); attempt++) {
+    const port = fixedPort ?? (await freePort())
     const options = [
       `-p ${port}`,
       '-c listen_addresses=127.0.0.1',

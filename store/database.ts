@@ -21,8 +21,11 @@ export const createPool = (connection: ConnectionSettings): Pool => {
     query_timeout: STATEMENT_TIMEOUT_MS + 1_000,
     application_name: 'event-vault',
   })
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A connection lost while idle, or while checked out (holding a key's lock, say), must not
+  // crash the process: pg emits 'error' on it, and pg-pool listens only while it is idle. The
+  // query on it fails instead (a 503), and the connection is discarded when it is released.
   pool.on('error', () => undefined)
+  pool.on('connect', (client) => client.on('error', () => undefined))
   return pool
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { CLIENT_ID_PATTERN } from './common/types'
 
 /** The whole configuration of one vault process, read once from the environment. */
 export type Config = Readonly<{
@@ -30,8 +31,6 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>
-
-const CLIENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,127}$/
 
 /** Reads and validates the environment; the only place that touches `process.env`. */
 export const loadConfig = (env: Env = process.env): Config => {
@@ -140,7 +139,7 @@ const readBootstrapClient = (env: Env): Config['bootstrapClient'] => {
   if (clientId === undefined || clientSecret === undefined) {
     throw new ConfigError('VAULT_BOOTSTRAP_CLIENT_ID', 'and VAULT_BOOTSTRAP_CLIENT_SECRET must be set together')
   }
-  if (!CLIENT_ID.test(clientId)) {
+  if (!CLIENT_ID_PATTERN.test(clientId)) {
     throw new ConfigError('VAULT_BOOTSTRAP_CLIENT_ID', 'must be 3-128 characters of A-Z a-z 0-9 _ . -, starting alphanumeric')
   }
   if (clientSecret.length < 16 || clientSecret.length > 256) {

@@ -1,6 +1,6 @@
 import { ValidationError } from '../common/errors'
 import type { OrganizationId } from '../common/types'
-import { parseBody, parseOrganizationId } from './secret-input'
+import { isStorableText, parseBody, parseOrganizationId } from './secret-input'
 
 export type NewClientInput = Readonly<{
   name: string
@@ -15,8 +15,8 @@ const MAX_ORGANIZATIONS = 1000
 export const parseNewClient = (body: unknown): NewClientInput => {
   const fields = parseBody(body, ['name', 'organizations', 'secrets', 'admin'])
   const { name, organizations = [], secrets = false, admin = false } = fields
-  if (typeof name !== 'string' || name.trim() === '' || name.length > 128) {
-    throw new ValidationError('name must be a non-empty string of at most 128 characters')
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 128 || !isStorableText(name)) {
+    throw new ValidationError('name must be a non-empty string of at most 128 characters, without NUL or unpaired surrogates')
   }
   if (!Array.isArray(organizations) || organizations.length > MAX_ORGANIZATIONS) {
     throw new ValidationError(`organizations must be an array of at most ${MAX_ORGANIZATIONS} organization ids`)

@@ -1,6 +1,6 @@
 import { constantTimeEqual, deriveKey, open, randomText, seal, type MasterKey } from '../common/encryption'
 import { UnauthenticatedError } from '../common/errors'
-import type { ClientId, OrganizationId, Principal } from '../common/types'
+import { CLIENT_ID_PATTERN, type ClientId, type OrganizationId, type Principal } from '../common/types'
 import type { Pool } from '../store/database'
 import { findClient, hasAdminClient, insertClient, upsertAdminClient, type ClientRecord } from '../store/clients.repository'
 import { authorizeAdmin } from './authorization'
@@ -45,8 +45,11 @@ export const createClientsService = (pool: Pool, master: MasterKey, tokens: Toke
   // Compared even for an unknown client, so the answer takes as long either way.
   const decoy = randomText(SECRET_ALPHABET, 40)
 
+  // Only what could be a client id is looked up: anything else cannot name a client.
+  const lookUp = (clientId: string) => (CLIENT_ID_PATTERN.test(clientId) ? findClient(pool, clientId) : Promise.resolve(null))
+
   const authenticate: ClientsService['authenticate'] = async (clientId, clientSecret) => {
-    const client = await findClient(pool, clientId)
+    const client = await lookUp(clientId)
     const expected = client === null ? decoy : openSecret(client)
     // SECURITY: constant-time comparison; one message for unknown client and wrong secret.
     if (!constantTimeEqual(expected, clientSecret) || client === null) {
@@ -71,7 +74,7 @@ export const createClientsService = (pool: Pool, master: MasterKey, tokens: Toke
       return register(name, grants)
     },
     secretOf: async (clientId) => {
-      const client = await findClient(pool, clientId)
+      const client = await lookUp(clientId)
       return client === null ? null : { principal: principalOf(client), clientSecret: openSecret(client) }
     },
     ensureBootstrapAdmin: async (bootstrap) => {

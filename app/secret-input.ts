@@ -45,10 +45,20 @@ export const parseSecret = (value: unknown): JsonObject => {
   return secret
 }
 
+/**
+ * Text that is stored in clear (descriptions, names) must be storable as PostgreSQL text and
+ * JSON: no NUL character and no lone surrogate. Refused here, before anything is written.
+ */
+export const isStorableText = (value: string): boolean => !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value)
+
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
 export const parseDescription = (value: unknown): string | undefined => {
   if (value === undefined) return undefined
-  if (typeof value !== 'string' || value.length > MAX_DESCRIPTION_LENGTH) {
-    throw new ValidationError(`description must be a string of at most ${MAX_DESCRIPTION_LENGTH} characters`)
+  if (typeof value !== 'string' || value.length > MAX_DESCRIPTION_LENGTH || !isStorableText(value)) {
+    throw new ValidationError(
+      `description must be a string of at most ${MAX_DESCRIPTION_LENGTH} characters, without NUL or unpaired surrogates`,
+    )
   }
   return value
 }

@@ -4,6 +4,9 @@ export type OrganizationId = string & { readonly __brand: 'OrganizationId' }
 export type AggregateId = string & { readonly __brand: 'AggregateId' }
 export type ClientId = string & { readonly __brand: 'ClientId' }
 
+/** Every client id, generated (`EV` + 18 characters) or configured for the bootstrap admin. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,127}$/
+
 /** Where a secret lives: the standard namespace, or one organization's. */
 export type Scope =
   | { readonly kind: 'standard' }

@@ -45,6 +45,17 @@ describe('request bodies', () => {
     expect(() => parseCreateInput({ key: 'k', secret: {}, description: 'x'.repeat(2049) })).toThrow(ValidationError)
   })
 
+  it.each([['a NUL character', 'a\u0000b'], ['an unpaired high surrogate', 'a\ud800'], ['an unpaired low surrogate', '\udc00b']])(
+    'refuses a description with %s, which PostgreSQL cannot store',
+    (_what, description) => {
+      expect(() => parseCreateInput({ key: 'k', secret: {}, description })).toThrow(ValidationError)
+    },
+  )
+
+  it('accepts a description with paired surrogates (an emoji)', () => {
+    expect(parseCreateInput({ key: 'k', secret: {}, description: 'keys 🔑' }).description).toBe('keys 🔑')
+  })
+
   it('refuses an update of the description alone', () => {
     expect(() => parseUpdateInput({ description: 'only' })).toThrow(ValidationError)
   })
@@ -69,7 +80,7 @@ describe('new clients', () => {
     })
   })
 
-  it.each([{}, { name: '' }, { name: 'x', organizations: 'acme' }, { name: 'x', organizations: ['bad id'] }, { name: 'x', admin: 'yes' }, { name: 'x', other: 1 }])(
+  it.each([{}, { name: '' }, { name: 'x', organizations: 'acme' }, { name: 'x', organizations: ['bad id'] }, { name: 'x', admin: 'yes' }, { name: 'x', other: 1 }, { name: 'a\u0000' }, { name: '\udfff' }])(
     'refuses %p',
     (body) => {
       expect(() => parseNewClient(body)).toThrow(ValidationError)

@@ -131,7 +131,8 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       try {
         await eventStore.executeCommand({ aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } })
       } catch (error) {
-        // The intent stays and finishes the delete; an incarnation already deleted is just settled.
+        // The recorded intent finishes the delete (now, or at the next start if the store is down);
+        // an incarnation that was already deleted only needs its read model settled.
         await settleAfterFailure(client, ref)
         if (error instanceof SecretNotFoundError) return 'absent'
         throw error

@@ -1,0 +1,69 @@
+import crypto from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import pg from 'pg'
+import { measurement, type Measurement } from './stats'
+
+/** Bytes of the text column of each inserted row (about one stored secret event). */
+const PAYLOAD_BYTES = 256
+const WARMUP_INSERTS_PER_CLIENT = 20
+
+/**
+ * The storage ceiling: single-row INSERT commits (autocommit, the server's durability
+ * settings) into a scratch table, from N clients in closed loops, each waiting for its commit
+ * before sending the next, which is what N connections of load do to the vault.
+ */
+export const measureStorageCeiling = async (
+  connection: pg.ClientConfig,
+  connections: readonly number[],
+  seconds: number,
+): Promise<Measurement[]> => {
+  const schema = `bench_ceiling_${crypto.randomBytes(4).toString('hex')}`
+  const table = `${schema}.commits`
+  const admin = new pg.Client(connection)
+  await admin.connect()
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`)
+    await admin.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, payload text NOT NULL)`)
+    const results: Measurement[] = []
+    for (const clients of connections) results.push(await insertLoop(connection, table, clients, seconds))
+    return results
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
+    await admin.end()
+  }
+}
+
+const insertLoop = async (connection: pg.ClientConfig, table: string, clients: number, seconds: number) => {
+  const payload = 'x'.repeat(PAYLOAD_BYTES)
+  const sql = `INSERT INTO ${table} (payload) VALUES ($1)`
+  const pool = await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const client = new pg.Client(connection)
+      await client.connect()
+      return client
+    }),
+  )
+  try {
+    await Promise.all(pool.map(async (client) => {
+      for (let i = 0; i < WARMUP_INSERTS_PER_CLIENT; i++) await client.query(sql, [payload])
+    }))
+    const latencies: number[] = []
+    let errors = 0
+    const started = performance.now()
+    const deadline = started + seconds * 1000
+    await Promise.all(pool.map(async (client) => {
+      while (performance.now() < deadline) {
+        const sent = performance.now()
+        try {
+          await client.query(sql, [payload])
+          latencies.push(performance.now() - sent)
+        } catch {
+          errors++
+        }
+      }
+    }))
+    return measurement(clients, latencies, (performance.now() - started) / 1000, {}, errors)
+  } finally {
+    await Promise.all(pool.map((client) => client.end().catch(() => undefined)))
+  }
+}

@@ -1,12 +1,12 @@
 import { execFile, spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import type { Logger } from '../common/logger'
 import { acquireDataDirLock, isAlive, type DataDirLock } from './data-dir-lock'
+import { freePort } from './free-port'
 import { supervise } from './supervise'
 import type { ConnectionSettings } from './connection'
 
@@ -225,16 +225,6 @@ const runDetached = (file: string, args: string[], runAs: RunAs): Promise<void> 
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
     child.once('error', reject)
     child.once('exit', (code) => (code === 0 ? resolve() : reject(Object.assign(new Error(`pg_ctl exited with ${code}`), { stderr }))))
-  })
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()))
-    })
   })
 
 const stopServer = async (bin: Binaries, pgDir: string, runAs: RunAs, lock: DataDirLock, log: Logger) => {

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { isAlive } from '../../store/data-dir-lock'
 import { adminToken, as, request, tokenFor } from '../helpers/api'
 import { backends, type Backend } from '../helpers/backends'
 import {
@@ -46,14 +47,6 @@ const withEnv = (setup: VaultSetup, env: Record<string, string>): VaultSetup => 
 const postmasterPid = (dataDir: string): number =>
   Number(fs.readFileSync(path.join(dataDir, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')[0])
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const waitFor = async (condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<boolean> => {
   const deadline = Date.now() + timeoutMs

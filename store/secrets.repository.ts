@@ -133,6 +133,21 @@ export const findSecret = async (db: Db, ref: KeyRef): Promise<SecretRow | null>
 }
 
 /**
+ * The secret a read may answer with: a live row whose delete is not under way. Once a delete's
+ * intent is recorded the secret reads as gone on every process, even if the process doing the
+ * delete dies before shredding (the repair finishes that).
+ */
+export const findReadableSecret = async (db: Db, ref: KeyRef): Promise<SecretRow | null> => {
+  const result = await db.query<SecretRecord>(
+    `SELECT s.* FROM ${VAULT_SCHEMA}.secrets s
+     WHERE s.organization_id = $1 AND s.key = $2 AND NOT EXISTS (
+       SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')`,
+    [ns(ref.organizationId), ref.key],
+  )
+  return result.rows.length === 0 ? null : toRow(result.rows[0])
+}
+
+/**
  * Makes the read model agree with an incarnation's events, and clears the intent, in one
  * transaction: `row` null removes the incarnation's live row.
  */
@@ -186,21 +201,6 @@ const upsertRow = (client: PoolClient, row: SecretRow) =>
       row.updatedAt,
     ],
   )
-
-/**
- * The secret a read may answer with: a live row whose delete is not under way. Once a delete's
- * intent is recorded the secret reads as gone on every process, even if the process doing the
- * delete dies before shredding (the repair finishes that).
- */
-export const findReadableSecret = async (db: Db, ref: KeyRef): Promise<SecretRow | null> => {
-  const result = await db.query<SecretRecord>(
-    `SELECT s.* FROM ${VAULT_SCHEMA}.secrets s
-     WHERE s.organization_id = $1 AND s.key = $2 AND NOT EXISTS (
-       SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')`,
-    [ns(ref.organizationId), ref.key],
-  )
-  return result.rows.length === 0 ? null : toRow(result.rows[0])
-}
 
 /** Every incarnation a key has had, oldest first (empty: the key never existed). */
 export const listIncarnations = async (db: Db, ref: KeyRef): Promise<string[]> => {

@@ -173,8 +173,7 @@ describe('the embedded store', () => {
     const api = as(vault.url, await adminToken(vault.url))
     expect((await api.post('/secrets', { key: 'before', secret: { v: 1 } })).status).toBe(200)
 
-    const postmaster = Number(fs.readFileSync(path.join(setup.dataDir, 'postgres', 'data', 'postmaster.pid'), 'utf8').split('\n')[0])
-    process.kill(postmaster, signal)
+    process.kill(postmasterPid(setup.dataDir), signal)
     // While it is down the vault answers 503 (or, once it is back, 200): never a 500, never a crash.
     const seen = new Set<number>()
     const back = await waitFor(async () => {

@@ -8,10 +8,10 @@ import { createTokens } from './app/tokens'
 import type { Logger } from './common/logger'
 import type { Config } from './config'
 import { connectionFromUrl } from './store/connection'
-import { createPool, migrate, type Pool } from './store/database'
+import type { Pool } from './store/database'
 import { startEmbeddedPostgres, type EmbeddedServer } from './store/embedded-postgres'
-import { openEventStore, type EventStore } from './store/event-store'
-import { checkMasterKey, resolveMasterKey } from './store/master-key'
+import { resolveMasterKey } from './store/master-key'
+import { openStore } from './store/open-store'
 
 export type RunningVault = Readonly<{ url: string; close: () => Promise<void> }>
 
@@ -33,12 +33,8 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
     }
     const connection = embedded?.connection ?? connectionFromUrl(config.databaseUrl as string)
     const master = resolveMasterKey(config, log)
-    const pool = createPool(connection)
-    cleanups.push(() => pool.end())
-    const eventStore: EventStore = await openEventStore(connection, master)
-    cleanups.push(eventStore.dispose)
-    await migrate(pool, eventStore.init)
-    await checkMasterKey(pool, master)
+    const { pool, eventStore, close: closeStore } = await openStore(connection, master)
+    cleanups.push(closeStore)
     const recovered = await recoverAll({ pool, eventStore, log })
 
     const tokens = createTokens(master, config.env, config.tokenTtlSeconds)

@@ -7,6 +7,7 @@ import { createSecretsService } from './app/secrets.service'
 import { createTokens } from './app/tokens'
 import type { Logger } from './common/logger'
 import type { Config } from './config'
+import { createFunctionHandlers } from './functions/handlers'
 import { connectionFromUrl } from './store/connection'
 import type { Pool } from './store/database'
 import { startEmbeddedPostgres, type EmbeddedServer } from './store/embedded-postgres'
@@ -47,6 +48,8 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
       secrets,
       clients,
       tokens,
+      functions: createFunctionHandlers(secrets, log),
+      naming: config,
       storeIsReady: () => storeIsReady(pool),
       log,
       tokenRateLimit: config.tokenRateLimit,

@@ -4,11 +4,14 @@ import type { SecretsService } from '../app/secrets.service'
 import type { Tokens } from '../app/tokens'
 import { RouteNotFoundError } from '../common/errors'
 import type { Logger } from '../common/logger'
+import type { FunctionId, FunctionsNaming } from '../functions/function-names'
+import type { FunctionHandler } from '../functions/handlers'
 import { authenticate } from './middleware/authenticate'
 import { createRateLimiter } from './rate-limiter'
 import { errorHandler } from './middleware/errors'
 import { requestContext, securityHeaders } from './middleware/request-context'
 import { clientsRoutes } from './routes/clients.routes'
+import { functionsRoutes } from './routes/functions.routes'
 import { healthRoutes } from './routes/health.routes'
 import { oauthRoutes } from './routes/oauth.routes'
 import { secretsRoutes } from './routes/secrets.routes'
@@ -17,6 +20,9 @@ export type AppDeps = Readonly<{
   secrets: SecretsService
   clients: ClientsService
   tokens: Tokens
+  /** The guide's functions, served through the AWS Lambda Invoke API. */
+  functions: Readonly<Record<FunctionId, FunctionHandler>>
+  naming: FunctionsNaming
   storeIsReady: () => Promise<boolean>
   log: Logger
   /** Token requests allowed per minute, per address and per client id. */
@@ -32,6 +38,8 @@ export const createApp = (deps: AppDeps): Express => {
   app.use(requestContext(deps.log), securityHeaders)
   app.use(healthRoutes(deps.storeIsReady))
   app.use(oauthRoutes(deps.clients, createRateLimiter(deps.tokenRateLimit, 60_000)))
+  // Function invocations authenticate with SigV4, not with a bearer token.
+  app.use(functionsRoutes({ handlers: deps.functions, clients: deps.clients, naming: deps.naming }))
   app.use(authenticate(deps.tokens))
   app.use(clientsRoutes(deps.clients))
   app.use(secretsRoutes(deps.secrets))

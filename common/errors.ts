@@ -104,3 +104,28 @@ export class OAuthError extends VaultError {
     return this.oauthCode
   }
 }
+
+/**
+ * Errors of the AWS Lambda Invoke API (the functions door): the SDK reads the error's type from
+ * the `x-amzn-ErrorType` header, so each carries the name AWS gives it beside the message.
+ */
+export class LambdaApiError extends VaultError {
+  constructor(
+    readonly status: 400 | 403 | 404 | 413,
+    readonly errorType:
+      | 'InvalidRequestContentException'
+      | 'InvalidParameterValueException'
+      | 'RequestTooLargeException'
+      | 'MissingAuthenticationTokenException'
+      | 'IncompleteSignatureException'
+      | 'InvalidSignatureException'
+      | 'UnrecognizedClientException'
+      | 'ResourceNotFoundException',
+    message: string,
+  ) {
+    super(message)
+  }
+  get code(): string {
+    return this.errorType
+  }
+}

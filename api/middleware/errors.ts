@@ -1,14 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
-import {
-  ConflictError,
-  OAuthError,
-  PayloadTooLargeError,
-  StoreUnavailableError,
-  TooManyRequestsError,
-  ValidationError,
-  VaultError,
-} from '../../common/errors'
-import { isStoreUnavailable } from '../store-errors'
+import { knownError } from '../../app/known-errors'
+import { LambdaApiError, OAuthError, PayloadTooLargeError, TooManyRequestsError, ValidationError, type VaultError } from '../../common/errors'
 import { localsOf } from './request-context'
 
 /** Errors that body-parser and the router raise for what a client sent. */
@@ -23,13 +15,8 @@ const clientInputError = (error: HttpInputError): VaultError | null => {
   return new ValidationError('The request could not be read')
 }
 
-const toVaultError = (error: unknown): VaultError | null => {
-  if (error instanceof VaultError) return error
-  if (!(error instanceof Error)) return null
-  if (error.name === 'ConcurrentError') return new ConflictError('The secret was changed concurrently; try again')
-  if (isStoreUnavailable(error)) return new StoreUnavailableError()
-  return clientInputError(error as HttpInputError)
-}
+const toVaultError = (error: unknown): VaultError | null =>
+  knownError(error) ?? (error instanceof Error ? clientInputError(error as HttpInputError) : null)
 
 /**
  * The one place errors become responses: known errors answer `{ message }` with their status;
@@ -46,6 +33,11 @@ export const errorHandler = (error: unknown, _req: Request, res: Response, _next
     if (known instanceof OAuthError) {
       if (known.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
       return void res.status(known.status).json({ error: known.oauthCode, message: known.message })
+    }
+    if (known instanceof LambdaApiError) {
+      // The AWS SDK takes the error's type from this header; `Type` says whose fault it is.
+      res.setHeader('x-amzn-ErrorType', known.errorType)
+      return void res.status(known.status).json({ Type: 'User', message: known.message })
     }
     if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer')
     return void res.status(known.status).json({ message: known.message })

@@ -1,0 +1,105 @@
+import { TextDecoder } from 'node:util'
+import { Router, type Request, type Response } from 'express'
+import type { ClientsService } from '../../app/clients.service'
+import { LambdaApiError } from '../../common/errors'
+import type { Principal } from '../../common/types'
+import { resolveFunction, type FunctionId, type FunctionsNaming } from '../../functions/function-names'
+import type { FunctionHandler } from '../../functions/handlers'
+import { invocationBody } from '../middleware/invocation-body'
+import { localsOf } from '../middleware/request-context'
+import { verifySignature, type SignedRequest } from '../sigv4-verifier'
+
+export type FunctionsRoutesDeps = Readonly<{
+  handlers: Readonly<Record<FunctionId, FunctionHandler>>
+  clients: ClientsService
+  naming: FunctionsNaming
+  now?: () => number
+}>
+
+/** How far a signed request's date may be from the vault's clock, as the issue fixes it. */
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000
+
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const
+type InvocationType = (typeof INVOCATION_TYPES)[number]
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+const invocationTypeOf = (req: Request): InvocationType => {
+  const requested = req.get('x-amz-invocation-type') ?? 'RequestResponse'
+  const known = INVOCATION_TYPES.find((type) => type === requested)
+  if (known === undefined) {
+    throw new LambdaApiError(400, 'InvalidParameterValueException', 'X-Amz-Invocation-Type must be RequestResponse, Event or DryRun')
+  }
+  return known
+}
+
+const signedRequestOf = (req: Request): SignedRequest => {
+  const [path, search = ''] = req.originalUrl.split('?', 2)
+  return {
+    method: req.method,
+    path,
+    query: Object.fromEntries(new URLSearchParams(search)),
+    headers: req.headers,
+    body: req.body as Buffer,
+  }
+}
+
+// An empty payload is `{}`, as on AWS Lambda. The payload must be JSON (in strict UTF-8, so a
+// password is never silently altered); what shape it has is the function's to judge.
+const parsePayload = (body: Buffer): unknown => {
+  if (body.length === 0) return {}
+  try {
+    return JSON.parse(strictUtf8.decode(body))
+  } catch {
+    throw new LambdaApiError(400, 'InvalidRequestContentException', 'Could not parse request body into json')
+  }
+}
+
+const notFound = (requested: string) =>
+  new LambdaApiError(
+    404,
+    'ResourceNotFoundException',
+    /^[A-Za-z0-9_:$.-]{1,170}$/.test(requested) ? `Function not found: ${requested}` : 'Function not found',
+  )
+
+/**
+ * The AWS Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`), so the stock AWS
+ * SDK can call the guide's functions on the vault itself. A request is signed with SigV4: the
+ * access key id is a client id, the secret access key its client secret, and that client's
+ * grants apply exactly as on REST.
+ */
+export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
+  const router = Router()
+  const settings = { region: deps.naming.aws.region, service: 'lambda', maxSkewMs: MAX_CLOCK_SKEW_MS, now: deps.now ?? Date.now }
+
+  // The client is looked up once: its secret checks the signature, its grants then apply.
+  const authenticate = async (req: Request, res: Response): Promise<Principal> => {
+    let principal: Principal | null = null
+    await verifySignature(signedRequestOf(req), settings, async (accessKeyId) => {
+      const client = await deps.clients.secretOf(accessKeyId)
+      principal = client?.principal ?? null
+      return client?.clientSecret ?? null
+    })
+    if (principal === null) throw new Error('A verified signature has a client')
+    localsOf(res).principal = principal
+    return principal
+  }
+
+  router.post('/2015-03-31/functions/:functionName/invocations', invocationBody, async (req, res) => {
+    const principal = await authenticate(req, res)
+    const qualifier = new URLSearchParams(req.originalUrl.split('?', 2)[1] ?? '').get('Qualifier')
+    const requested = String(req.params.functionName)
+    const id = resolveFunction(deps.naming, requested, qualifier)
+    if (id === null) throw notFound(requested)
+    const invocationType = invocationTypeOf(req)
+    if (invocationType === 'DryRun') return void res.status(204).end()
+
+    const result = await deps.handlers[id](parsePayload(req.body as Buffer), principal)
+    res.setHeader('X-Amz-Executed-Version', '$LATEST')
+    // DESIGN: an `Event` invocation runs before it is acknowledged (202), so an acknowledged
+    // change is durable, as on REST; the caller just does not get the result.
+    if (invocationType === 'Event') return void res.status(202).end()
+    res.status(200).json(result)
+  })
+  return router
+}

@@ -1,0 +1,74 @@
+import { knownError } from '../app/known-errors'
+import { createSecretsService } from '../app/secrets.service'
+import { masterKeyFrom } from '../common/encryption'
+import { createLogger, type Logger } from '../common/logger'
+import type { ClientId, Principal } from '../common/types'
+import { ConfigError, loadConfig, type Config } from '../config'
+import { connectionFromUrl } from '../store/connection'
+import { MasterKeyMismatchError } from '../store/master-key'
+import { openStore } from '../store/open-store'
+import { failure, type FunctionResult } from './function-result'
+import { functionName, type FunctionId } from './function-names'
+import { createFunctionHandlers, type FunctionHandler } from './handlers'
+
+/** The part of AWS Lambda's context object a handler reads. */
+export type LambdaContext = Readonly<{ functionName?: string; awsRequestId?: string }>
+
+export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise<FunctionResult>
+
+type Runtime = Readonly<{ config: Config; log: Logger; handlers: Record<FunctionId, FunctionHandler> }>
+
+/**
+ * A function deployed to AWS Lambda on its own has no embedded server and no data directory:
+ * it needs a PostgreSQL server and the master key from its environment.
+ */
+const readConfig = (): Config => {
+  const config = loadConfig()
+  if (config.databaseUrl === null) throw new ConfigError('DATABASE_URL', 'is required for a function deployed on its own')
+  if (config.masterKey === null) {
+    throw new ConfigError('VAULT_MASTER_KEY', 'is required for a function deployed on its own (or set VAULT_MASTER_KEY_FILE)')
+  }
+  return config
+}
+
+// Opened once per container, on the first invocation, and kept for the ones that follow (AWS
+// reuses a container for many invocations). A failed open is retried by the next invocation.
+let runtime: Promise<Runtime> | null = null
+
+const openRuntime = async (): Promise<Runtime> => {
+  const config = readConfig()
+  const log = createLogger(config.logLevel)
+  const master = masterKeyFrom(config.masterKey as Buffer)
+  const { pool, eventStore } = await openStore(connectionFromUrl(config.databaseUrl as string), master)
+  const secrets = createSecretsService({ pool, eventStore, log, master, naming: config })
+  return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log) })
+}
+
+/**
+ * DESIGN: the guide's functions need no vault credentials ("security can be achieved by other
+ * means within AWS": IAM decides who may invoke them), so a deployed function acts with every
+ * grant, and the history names the function as the actor.
+ */
+const deployedPrincipal = (actor: string): Principal =>
+  Object.freeze({ clientId: actor as ClientId, admin: true, secrets: true, organizations: Object.freeze([]) })
+
+/** `export const handler = lambdaHandler('get-secret')`: one function, ready for AWS Lambda. */
+export const lambdaHandler =
+  (id: FunctionId): LambdaHandler =>
+  async (event, context) => {
+    const opening = (runtime ??= openRuntime())
+    let opened: Runtime
+    try {
+      opened = await opening
+    } catch (error) {
+      if (runtime === opening) runtime = null
+      // A store that cannot be reached is a 503 result the caller may retry, as on REST.
+      if (knownError(error) !== null) return failure(error, createLogger('info'))
+      // A deployment that cannot work fails loudly (AWS reports it to the caller and logs it),
+      // with our own message only: a driver's text might quote SQL or a connection string.
+      if (error instanceof ConfigError || error instanceof MasterKeyMismatchError) throw error
+      throw new Error(`The function could not start (${error instanceof Error ? error.name : typeof error})`)
+    }
+    const actor = context?.functionName ?? functionName(opened.config.env, id)
+    return opened.handlers[id](event, deployedPrincipal(actor))
+  }

@@ -16,7 +16,7 @@ export type LambdaContext = Readonly<{ functionName?: string; awsRequestId?: str
 
 export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise<FunctionResult>
 
-type Runtime = Readonly<{ config: Config; log: Logger; handlers: Record<FunctionId, FunctionHandler> }>
+type Runtime = Readonly<{ config: Config; log: Logger; handlers: Record<FunctionId, FunctionHandler>; close: () => Promise<void> }>
 
 /**
  * A function deployed to AWS Lambda on its own has no embedded server and no data directory:
@@ -39,9 +39,16 @@ const openRuntime = async (): Promise<Runtime> => {
   const config = readConfig()
   const log = createLogger(config.logLevel)
   const master = masterKeyFrom(config.masterKey as Buffer)
-  const { pool, eventStore } = await openStore(connectionFromUrl(config.databaseUrl as string), master)
+  const { pool, eventStore, close } = await openStore(connectionFromUrl(config.databaseUrl as string), master)
   const secrets = createSecretsService({ pool, eventStore, log, master, naming: config })
-  return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log) })
+  return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log), close })
+}
+
+/** Closes the store connections, for a host that stops a container cleanly (and for tests). */
+export const closeLambdaRuntime = async (): Promise<void> => {
+  const opened = runtime
+  runtime = null
+  await opened?.then((it) => it.close()).catch(() => undefined)
 }
 
 /**

@@ -25,7 +25,7 @@ export type AppDeps = Readonly<{
   naming: FunctionsNaming
   storeIsReady: () => Promise<boolean>
   log: Logger
-  /** Token requests allowed per minute, per address and per client id. */
+  /** Token requests (and failed function signatures) allowed per minute, per address and per client id. */
   tokenRateLimit: number
 }>
 
@@ -39,7 +39,14 @@ export const createApp = (deps: AppDeps): Express => {
   app.use(healthRoutes(deps.storeIsReady))
   app.use(oauthRoutes(deps.clients, createRateLimiter(deps.tokenRateLimit, 60_000)))
   // Function invocations authenticate with SigV4, not with a bearer token.
-  app.use(functionsRoutes({ handlers: deps.functions, clients: deps.clients, naming: deps.naming }))
+  app.use(
+    functionsRoutes({
+      handlers: deps.functions,
+      clients: deps.clients,
+      naming: deps.naming,
+      failedSignatureLimiter: createRateLimiter(deps.tokenRateLimit, 60_000),
+    }),
+  )
   app.use(authenticate(deps.tokens))
   app.use(clientsRoutes(deps.clients))
   app.use(secretsRoutes(deps.secrets))

@@ -1,7 +1,11 @@
 import { TooManyRequestsError } from '../common/errors'
 
 /** Counts requests per key in fixed windows; throws TooManyRequestsError past the limit. */
-export type RateLimiter = Readonly<{ take: (key: string) => void }>
+export type RateLimiter = Readonly<{
+  take: (key: string) => void
+  /** Throws like `take` once the key has used up its window, without counting this call. */
+  check: (key: string) => void
+}>
 
 type Window = { count: number; resetAt: number }
 
@@ -25,6 +29,8 @@ export const createRateLimiter = (
     }
   }
 
+  const refuse = (window: Window, at: number) => new TooManyRequestsError(Math.max(1, Math.ceil((window.resetAt - at) / 1000)))
+
   return Object.freeze({
     take: (key: string) => {
       const at = now()
@@ -35,7 +41,12 @@ export const createRateLimiter = (
         windows.set(key, window)
       }
       window.count++
-      if (window.count > limit) throw new TooManyRequestsError(Math.max(1, Math.ceil((window.resetAt - at) / 1000)))
+      if (window.count > limit) throw refuse(window, at)
+    },
+    check: (key: string) => {
+      const at = now()
+      const window = windows.get(key)
+      if (window !== undefined && window.resetAt > at && window.count >= limit) throw refuse(window, at)
     },
   })
 }

@@ -111,7 +111,7 @@ export class OAuthError extends VaultError {
  */
 export class LambdaApiError extends VaultError {
   constructor(
-    readonly status: 400 | 403 | 404 | 413,
+    readonly status: 400 | 403 | 404 | 413 | 429,
     readonly errorType:
       | 'InvalidRequestContentException'
       | 'InvalidParameterValueException'
@@ -120,8 +120,10 @@ export class LambdaApiError extends VaultError {
       | 'IncompleteSignatureException'
       | 'InvalidSignatureException'
       | 'UnrecognizedClientException'
-      | 'ResourceNotFoundException',
+      | 'ResourceNotFoundException'
+      | 'TooManyRequestsException',
     message: string,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message)
   }

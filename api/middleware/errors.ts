@@ -29,7 +29,9 @@ export const errorHandler = (error: unknown, _req: Request, res: Response, _next
   if (res.headersSent) return void res.end()
   if (known !== null) {
     if (known.status >= 500) log.warn('store unavailable', { code: known.code })
-    if (known instanceof TooManyRequestsError) res.setHeader('Retry-After', String(known.retryAfterSeconds))
+    if (known instanceof TooManyRequestsError || (known instanceof LambdaApiError && known.retryAfterSeconds !== undefined)) {
+      res.setHeader('Retry-After', String(known.retryAfterSeconds))
+    }
     if (known instanceof OAuthError) {
       if (known.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
       return void res.status(known.status).json({ error: known.oauthCode, message: known.message })

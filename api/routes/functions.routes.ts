@@ -1,11 +1,12 @@
 import { TextDecoder } from 'node:util'
 import { Router, type Request, type Response } from 'express'
 import type { ClientsService } from '../../app/clients.service'
-import { LambdaApiError } from '../../common/errors'
+import { LambdaApiError, TooManyRequestsError } from '../../common/errors'
 import type { Principal } from '../../common/types'
 import { resolveFunction, type FunctionId, type FunctionsNaming } from '../../functions/function-names'
 import type { FunctionHandler } from '../../functions/handlers'
 import { invocationBody } from '../middleware/invocation-body'
+import type { RateLimiter } from '../rate-limiter'
 import { localsOf } from '../middleware/request-context'
 import { verifySignature, type SignedRequest } from '../sigv4-verifier'
 
@@ -13,6 +14,8 @@ export type FunctionsRoutesDeps = Readonly<{
   handlers: Readonly<Record<FunctionId, FunctionHandler>>
   clients: ClientsService
   naming: FunctionsNaming
+  /** Failed signature checks allowed per minute, per address and per access key id. */
+  failedSignatureLimiter: RateLimiter
   now?: () => number
 }>
 
@@ -72,14 +75,40 @@ export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
   const router = Router()
   const settings = { region: deps.naming.aws.region, service: 'lambda', maxSkewMs: MAX_CLOCK_SKEW_MS, now: deps.now ?? Date.now }
 
+  // The limiter's refusal, in the shape the AWS SDK knows (it backs off and retries on it).
+  const limited = (count: (key: string) => void) => (key: string) => {
+    try {
+      count(key)
+    } catch (error) {
+      if (!(error instanceof TooManyRequestsError)) throw error
+      throw new LambdaApiError(429, 'TooManyRequestsException', 'Too many failed signatures; retry later', error.retryAfterSeconds)
+    }
+  }
+  const limiter = { check: limited(deps.failedSignatureLimiter.check), take: limited(deps.failedSignatureLimiter.take) }
+
   // The client is looked up once: its secret checks the signature, its grants then apply.
   const authenticate = async (req: Request, res: Response): Promise<Principal> => {
+    const address = `address:${req.socket.remoteAddress ?? 'unknown'}`
+    const accessKey = `key:${/Credential=([^/,\s]{1,128})\//.exec(req.get('authorization') ?? '')?.[1] ?? ''}`
+    // SECURITY: a signature is a guess at the client secret, as a token request is. Past the limit
+    // of failures, an address or access key is refused before its signature is even checked, so
+    // a right guess looks the same as a wrong one until the window ends.
+    limiter.check(address)
+    limiter.check(accessKey)
     let principal: Principal | null = null
-    await verifySignature(signedRequestOf(req), settings, async (accessKeyId) => {
-      const client = await deps.clients.secretOf(accessKeyId)
-      principal = client?.principal ?? null
-      return client?.clientSecret ?? null
-    })
+    try {
+      await verifySignature(signedRequestOf(req), settings, async (accessKeyId) => {
+        const client = await deps.clients.secretOf(accessKeyId)
+        principal = client?.principal ?? null
+        return client?.clientSecret ?? null
+      })
+    } catch (error) {
+      if (error instanceof LambdaApiError && error.status === 403) {
+        limiter.take(address)
+        limiter.take(accessKey)
+      }
+      throw error
+    }
     if (principal === null) throw new Error('A verified signature has a client')
     localsOf(res).principal = principal
     return principal

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda'
 import { adminToken, clientWith } from '../helpers/api'
 import { newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
 
@@ -56,5 +57,42 @@ describe('the token endpoint rate limit', () => {
 
   it('still serves another client from another address', async () => {
     expect((await tokenRequest(vault, '127.0.0.5', bob.clientId, bob.clientSecret)).status).toBe(200)
+  })
+})
+
+describe('the failed-signature limit of the functions interface', () => {
+  let vault: VaultProcess
+  let carol: { clientId: string; clientSecret: string }
+
+  const invoke = (secretAccessKey: string) =>
+    new LambdaClient({
+      endpoint: vault.url,
+      region: 'us-east-1',
+      maxAttempts: 1,
+      credentials: { accessKeyId: carol.clientId, secretAccessKey },
+    })
+      .send(new InvokeCommand({ FunctionName: 'vault-dev-get-secret', Payload: Buffer.from('{"key":"k"}') }))
+      .then(
+        (out) => ({ status: out.StatusCode, name: 'ok', retryAfter: undefined as string | undefined }),
+        (error: { name: string; $metadata?: { httpStatusCode?: number }; $response?: { headers: Record<string, string> } }) => ({
+          status: error.$metadata?.httpStatusCode,
+          name: error.name,
+          retryAfter: error.$response?.headers['retry-after'],
+        }),
+      )
+
+  beforeAll(async () => {
+    vault = await startVault(await newVaultSetup('embedded', { VAULT_TOKEN_RATE_LIMIT: String(LIMIT) }))
+    carol = await clientWith(vault.url, await adminToken(vault.url), { secrets: true })
+  })
+  afterAll(() => vault.stop())
+
+  it('refuses an access key past the limit of wrong signatures, the right secret included, with Retry-After', async () => {
+    expect(await invoke(carol.clientSecret)).toMatchObject({ status: 200 })
+    for (let i = 0; i < LIMIT; i++) expect(await invoke(`wrong-secret-${i}`)).toMatchObject({ status: 403, name: 'InvalidSignatureException' })
+    // A right guess now looks like a wrong one: the attacker learns nothing until the window ends.
+    const refused = await invoke(carol.clientSecret)
+    expect(refused).toMatchObject({ status: 429, name: 'TooManyRequestsException' })
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(1)
   })
 })

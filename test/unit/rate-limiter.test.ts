@@ -37,4 +37,16 @@ describe('the rate limiter', () => {
     limiter.take('recent')
     expect(() => limiter.take('recent')).toThrow(TooManyRequestsError)
   })
+
+  it('checks a key without counting it, refusing only once the window is used up', () => {
+    const time = clock()
+    const limiter = createRateLimiter(2, 60_000, time.now)
+    for (let i = 0; i < 5; i++) expect(() => limiter.check('a')).not.toThrow()
+    limiter.take('a')
+    expect(() => limiter.check('a')).not.toThrow()
+    limiter.take('a')
+    expect(() => limiter.check('a')).toThrow(TooManyRequestsError)
+    time.advance(60_000)
+    expect(() => limiter.check('a')).not.toThrow()
+  })
 })

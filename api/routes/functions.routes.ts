@@ -114,7 +114,13 @@ export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
     return principal
   }
 
-  router.post('/2015-03-31/functions/:functionName/invocations', invocationBody, async (req, res) => {
+  // The SDK reports this header as the request id of every answer and error ($metadata.requestId).
+  const requestIdHeader = (_req: Request, res: Response, next: () => void) => {
+    res.setHeader('x-amzn-RequestId', localsOf(res).requestId)
+    next()
+  }
+
+  router.post('/2015-03-31/functions/:functionName/invocations', requestIdHeader, invocationBody, async (req, res) => {
     const principal = await authenticate(req, res)
     const qualifier = new URLSearchParams(req.originalUrl.split('?', 2)[1] ?? '').get('Qualifier')
     const requested = String(req.params.functionName)

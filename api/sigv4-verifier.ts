@@ -112,6 +112,9 @@ export const verifySignature = async (request: SignedRequest, settings: SigV4Set
     service: settings.service,
     sha256: Hash.bind(null, 'sha256'),
     uriEscapePath: true,
+    // Sign exactly what the caller signed: by default the signer adds x-amz-content-sha256 to the
+    // signed headers, which botocore and the AWS CLI do not sign (the hash is in the signature).
+    applyChecksum: false,
   })
   const expected = await signer.sign(
     new HttpRequest({ method: request.method, hostname: headers.host, path: request.path, query: { ...request.query }, headers, body: request.body }),

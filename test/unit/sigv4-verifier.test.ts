@@ -15,7 +15,7 @@ const NOW = Date.UTC(2026, 10, 24, 12, 0, 0)
 const settings = { region: 'us-east-1', service: 'lambda', maxSkewMs: 15 * 60_000, now: () => NOW }
 const secretOf = async (accessKeyId: string) => (accessKeyId === CLIENT_ID ? CLIENT_SECRET : null)
 
-type Signing = { secret?: string; region?: string; service?: string; at?: number; path?: string; query?: Record<string, string> }
+type Signing = { applyChecksum?: boolean; secret?: string; region?: string; service?: string; at?: number; path?: string; query?: Record<string, string> }
 
 /** Signs the way the AWS SDK does (the same library), then hands the verifier what a server receives. */
 const signed = async (body: string, options: Signing = {}): Promise<Omit<SignedRequest, 'headers'> & { headers: Record<string, string> }> => {
@@ -24,6 +24,7 @@ const signed = async (body: string, options: Signing = {}): Promise<Omit<SignedR
     region: options.region ?? 'us-east-1',
     service: options.service ?? 'lambda',
     sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: options.applyChecksum ?? true,
   })
   const path = options.path ?? PATH
   const request = await signer.sign(
@@ -61,6 +62,13 @@ const refusedAs = async (request: SignedRequest, errorType: string) => {
 describe('the SigV4 verifier', () => {
   it('accepts a request signed by a registered client and names that client', async () => {
     await expect(verifySignature(await signed('{"key":"a"}'), settings, secretOf)).resolves.toBe(CLIENT_ID)
+  })
+
+  it('accepts a signature that leaves the payload hash inside it, as botocore signs, and still binds the body', async () => {
+    const request = await signed('{"key":"a"}', { applyChecksum: false })
+    expect(request.headers.authorization).not.toContain('x-amz-content-sha256')
+    await expect(verifySignature(request, settings, secretOf)).resolves.toBe(CLIENT_ID)
+    await refusedAs({ ...request, body: Buffer.from('{"key":"b"}') }, 'InvalidSignatureException')
   })
 
   it('accepts an encoded function ARN in the path and a query string, as the SDK sends them', async () => {

@@ -1,14 +1,23 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../common/aggregates/secret.commands'
-import { generateKey, loadCipher, wrapDataKey, type MasterKey } from '../common/encryption'
+import { cipherFromWrapped, generateKey, wrapDataKey, type MasterKey } from '../common/encryption'
 import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError } from '../common/errors'
 import { buildHistory, type HistoryEntry } from '../common/read-models/secret-history.projection'
 import { projectSecretRow } from '../common/read-models/secrets.projection'
 import { organizationOf, type JsonObject, type Principal, type Scope, type SecretKey } from '../common/types'
-import { findReadableSecret, findSecret, listIncarnations, recordPending, settle, withKeyLock, type KeyRef } from '../store/secrets.repository'
+import {
+  findReadableSecret,
+  listIncarnations,
+  readForWrite,
+  recordPending,
+  settle,
+  withKeyLock,
+  type KeyRef,
+  type KeyWriteState,
+} from '../store/secrets.repository'
 import { authorizeScope } from './authorization'
-import { finishPendingForKey, type RecoveryDeps } from './recovery'
+import { finishPending, finishPendingForKey, type RecoveryDeps } from './recovery'
 import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
 import { newArn, toMetadata, toSecretView, type NamingConfig, type SecretMetadata, type SecretView } from './secret-views'
 
@@ -34,10 +43,14 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
    * left pending on it. The intent is recorded before the first side effect; if the write
    * fails midway, it is settled from its events right away (or at the next start).
    */
-  const write = <T>(ref: KeyRef, work: (client: PoolClient) => Promise<T>) =>
+  const write = <T>(ref: KeyRef, work: (client: PoolClient, state: KeyWriteState) => Promise<T>) =>
     withKeyLock(pool, ref, async (client) => {
-      await finishPendingForKey(deps, client, ref)
-      return work(client)
+      let state = await readForWrite(client, ref)
+      if (state.pending.length > 0) {
+        for (const pending of state.pending) await finishPending(deps, client, pending)
+        state = await readForWrite(client, ref)
+      }
+      return work(client, state)
     })
 
   // A write that failed midway is settled from its recorded intent at once, if the store lets
@@ -48,13 +61,14 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
   const create: SecretsService['create'] = async (principal, scope, input) => {
     authorizeScope(principal, scope)
     const ref = refOf(scope, input.key)
-    return write(ref, async (client) => {
-      if ((await findSecret(client, ref)) !== null) throw new SecretAlreadyExistsError()
+    return write(ref, async (client, { row: existing }) => {
+      if (existing !== null) throw new SecretAlreadyExistsError()
       // A fresh id per incarnation: its data key id is never reused, even after a delete.
       const aggregateId = randomUUID()
       await recordPending(client, { ...ref, aggregateId, operation: 'create', actor: principal.clientId })
       try {
-        await eventStore.secretsManager.setSecret(aggregateId, wrapDataKey(master, generateKey(), aggregateId))
+        const wrappedDataKey = wrapDataKey(master, generateKey(), aggregateId)
+        await eventStore.secretsManager.setSecret(aggregateId, wrappedDataKey)
         const event = await eventStore.executeCommand({
           aggregateId,
           type: CREATE_SECRET,
@@ -65,7 +79,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
             secret: input.secret,
             actor: principal.clientId,
           },
-        })
+        }, wrappedDataKey)
         const row = projectSecretRow(null, event)
         await settle(client, ref, aggregateId, row, true)
         log.debug('secret created', { aggregateId, version: event.aggregateVersion })
@@ -80,10 +94,12 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
 
   const get: SecretsService['get'] = async (principal, scope, key) => {
     authorizeScope(principal, scope)
-    const row = await findReadableSecret(pool, refOf(scope, key))
-    if (row === null) throw new SecretNotFoundError()
+    const found = await findReadableSecret(pool, refOf(scope, key))
+    if (found === null) throw new SecretNotFoundError()
+    const { row, wrappedDataKey } = found
     try {
-      const cipher = await loadCipher(master, eventStore.secretsManager, row.aggregateId)
+      // One query on our pool gave both the row and its wrapped key; no data key is cached.
+      const cipher = cipherFromWrapped(master, wrappedDataKey, row.aggregateId)
       const view = toSecretView(naming.env, row, JSON.parse(cipher.decrypt(row.value, row.version)) as JsonObject)
       log.debug('secret read', { aggregateId: row.aggregateId, version: row.version })
       return view
@@ -97,8 +113,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
   const update: SecretsService['update'] = async (principal, scope, key, input) => {
     authorizeScope(principal, scope)
     const ref = refOf(scope, key)
-    return write(ref, async (client) => {
-      const row = await findSecret(client, ref)
+    return write(ref, async (client, { row, wrappedDataKey }) => {
       if (row === null) throw new SecretNotFoundError()
       const { aggregateId } = row
       await recordPending(client, { ...ref, aggregateId, operation: 'update', actor: principal.clientId })
@@ -107,7 +122,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
           aggregateId,
           type: UPDATE_SECRET,
           payload: { secret: input.secret, description: input.description, actor: principal.clientId },
-        })
+        }, wrappedDataKey ?? undefined)
         const updated = projectSecretRow(row, event)
         await settle(client, ref, aggregateId, updated, false)
         log.debug('secret updated', { aggregateId, version: event.aggregateVersion })
@@ -123,13 +138,15 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
   const remove: SecretsService['remove'] = async (principal, scope, key) => {
     authorizeScope(principal, scope)
     const ref = refOf(scope, key)
-    return write(ref, async (client) => {
-      const row = await findSecret(client, ref)
+    return write(ref, async (client, { row, wrappedDataKey }) => {
       if (row === null) return 'absent'
       const pending = { ...ref, aggregateId: row.aggregateId, operation: 'delete' as const, actor: principal.clientId }
       await recordPending(client, pending)
       try {
-        await eventStore.executeCommand({ aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } })
+        await eventStore.executeCommand(
+          { aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } },
+          wrappedDataKey ?? undefined,
+        )
       } catch (error) {
         // The recorded intent finishes the delete (now, or at the next start if the store is down);
         // an incarnation that was already deleted only needs its read model settled.

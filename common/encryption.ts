@@ -111,8 +111,17 @@ export const loadCipher = async (
   master: MasterKey,
   store: DataKeyStore,
   aggregateId: string,
-): Promise<SecretCipher> => {
-  const wrapped = await store.getSecret(aggregateId)
+): Promise<SecretCipher> => cipherFromWrapped(master, await store.getSecret(aggregateId), aggregateId)
+
+/**
+ * The cipher of one aggregate from its wrapped data key as already read (null or undefined:
+ * the key was shredded, or never stored). Unwrapping is one AES-GCM open.
+ */
+export const cipherFromWrapped = (
+  master: MasterKey,
+  wrapped: string | null | undefined,
+  aggregateId: string,
+): SecretCipher => {
   if (wrapped === null || wrapped === undefined) return shreddedCipher
   return cipherFor(unwrapDataKey(master, wrapped, aggregateId), aggregateId)
 }

@@ -5,6 +5,8 @@ export type Pool = pg.Pool
 export type Db = pg.Pool | pg.PoolClient
 
 export const EVENTSTORE_SCHEMA = 'eventstore'
+/** reSolve's secrets-manager table (in EVENTSTORE_SCHEMA): `id` (aggregate id), `secret` (wrapped data key, NULL once shredded). */
+export const EVENTSTORE_SECRETS_TABLE = 'secrets'
 export const VAULT_SCHEMA = 'vault'
 
 /** Queries give up after this long, so an outage turns into a 503 instead of a hang. */
@@ -14,6 +16,9 @@ const STATEMENT_TIMEOUT_MS = 10_000
 export const createPool = (connection: ConnectionSettings): Pool => {
   const pool = new pg.Pool({
     ...connection,
+    // Sized to a 2-core machine: reads hold a connection for one query; a write holds one for
+    // its whole span (it carries the key's advisory lock) while it mostly waits on the event
+    // store's four connections (event-store.ts), so more would only queue there.
     max: 10,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,

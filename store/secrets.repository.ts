@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg'
 import type { SecretRow } from '../common/read-models/secrets.projection'
-import { VAULT_SCHEMA, type Db, type Pool } from './database'
+import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, type Db, type Pool } from './database'
 
 /** A key in its namespace; organizationId null is the standard namespace. */
 export type KeyRef = Readonly<{ organizationId: string | null; key: string }>
@@ -25,7 +25,7 @@ export const withKeyLock = async <T>(pool: Pool, ref: KeyRef, work: (client: Poo
   const client = await pool.connect()
   let locked = false
   try {
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockName(ref)])
+    await client.query({ name: 'vault-key-lock', text: 'SELECT pg_advisory_lock(hashtextextended($1, 0))', values: [lockName(ref)] })
     locked = true
     return await work(client)
   } finally {
@@ -56,7 +56,7 @@ export const tryWithKeyLock = async <T>(
 const releaseLock = async (client: PoolClient, ref: KeyRef, locked: boolean): Promise<void> => {
   if (!locked) return client.release()
   try {
-    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockName(ref)])
+    await client.query({ name: 'vault-key-unlock', text: 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', values: [lockName(ref)] })
     client.release()
   } catch {
     // A connection we could not unlock on must not go back to the pool holding the lock.
@@ -65,11 +65,12 @@ const releaseLock = async (client: PoolClient, ref: KeyRef, locked: boolean): Pr
 }
 
 export const recordPending = async (db: Db, pending: PendingOperation): Promise<void> => {
-  await db.query(
-    `INSERT INTO ${VAULT_SCHEMA}.pending_operations (aggregate_id, organization_id, key, operation, actor)
+  await db.query({
+    name: 'vault-record-pending',
+    text: `INSERT INTO ${VAULT_SCHEMA}.pending_operations (aggregate_id, organization_id, key, operation, actor)
      VALUES ($1, $2, $3, $4, $5)`,
-    [pending.aggregateId, ns(pending.organizationId), pending.key, pending.operation, pending.actor],
-  )
+    values: [pending.aggregateId, ns(pending.organizationId), pending.key, pending.operation, pending.actor],
+  })
 }
 
 type PendingRecord = { aggregate_id: string; organization_id: string; key: string; operation: Operation; actor: string }
@@ -123,33 +124,64 @@ const toRow = (record: SecretRecord): SecretRow => ({
   updatedAt: Number(record.updated_at),
 })
 
-/** The live secret under a key, read-your-writes: rows are written before a write is answered. */
-export const findSecret = async (db: Db, ref: KeyRef): Promise<SecretRow | null> => {
-  const result = await db.query<SecretRecord>(
-    `SELECT * FROM ${VAULT_SCHEMA}.secrets WHERE organization_id = $1 AND key = $2`,
-    [ns(ref.organizationId), ref.key],
-  )
-  return result.rows.length === 0 ? null : toRow(result.rows[0])
-}
+/** A live secret as a read needs it: its row and its wrapped data key (null once shredded). */
+export type ReadableSecret = Readonly<{ row: SecretRow; wrappedDataKey: string | null }>
 
-/**
- * The secret a read may answer with: a live row whose delete is not under way. Once a delete's
- * intent is recorded the secret reads as gone on every process, even if the process doing the
- * delete dies before shredding (the repair finishes that).
- */
-export const findReadableSecret = async (db: Db, ref: KeyRef): Promise<SecretRow | null> => {
-  const result = await db.query<SecretRecord>(
-    `SELECT s.* FROM ${VAULT_SCHEMA}.secrets s
+// Prepared (named) once per connection: the hottest statement of the vault skips parsing and planning.
+const READABLE_SECRET = {
+  name: 'vault-readable-secret',
+  text: `SELECT s.*, k.secret AS wrapped_data_key FROM ${VAULT_SCHEMA}.secrets s
+     LEFT JOIN ${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}" k ON k.id = s.aggregate_id
      WHERE s.organization_id = $1 AND s.key = $2 AND NOT EXISTS (
        SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')`,
-    [ns(ref.organizationId), ref.key],
-  )
-  return result.rows.length === 0 ? null : toRow(result.rows[0])
 }
 
 /**
- * Makes the read model agree with an incarnation's events, and clears the intent, in one
- * transaction: `row` null removes the incarnation's live row.
+ * The secret a read may answer with, and its wrapped data key, in one statement (one snapshot)
+ * on our pool: a live row whose delete is not under way. Once a delete's intent is recorded the
+ * secret reads as gone on every process, even if the process doing the delete dies before
+ * shredding (the repair finishes that); a shredded key comes back as null.
+ */
+export const findReadableSecret = async (db: Db, ref: KeyRef): Promise<ReadableSecret | null> => {
+  const result = await db.query<SecretRecord & { wrapped_data_key: string | null }>({
+    ...READABLE_SECRET,
+    values: [ns(ref.organizationId), ref.key],
+  })
+  if (result.rows.length === 0) return null
+  const record = result.rows[0]
+  return { row: toRow(record), wrappedDataKey: record.wrapped_data_key }
+}
+
+/** What a write of a key starts from: intents a crash left on it, its live row and that row's wrapped data key. */
+export type KeyWriteState = Readonly<{ pending: PendingOperation[]; row: SecretRow | null; wrappedDataKey: string | null }>
+
+// One round trip for what used to take two (intents, then the row); the key comes along, so the
+// write's command does not look it up again. Always exactly one row: s.* are NULL without a secret.
+const WRITE_STATE = {
+  name: 'vault-write-state',
+  text: `SELECT s.*, k.secret AS wrapped_data_key, (
+       SELECT json_agg(json_build_object('aggregate_id', p.aggregate_id, 'organization_id', p.organization_id,
+         'key', p.key, 'operation', p.operation, 'actor', p.actor) ORDER BY p.created_at)
+       FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.organization_id = $1 AND p.key = $2) AS pending
+     FROM (SELECT 1) AS one
+     LEFT JOIN ${VAULT_SCHEMA}.secrets s ON s.organization_id = $1 AND s.key = $2
+     LEFT JOIN ${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}" k ON k.id = s.aggregate_id`,
+}
+
+/** Read under the key's lock, so nothing it returns can change before the write ends. */
+export const readForWrite = async (db: Db, ref: KeyRef): Promise<KeyWriteState> => {
+  type Record = Partial<SecretRecord> & { wrapped_data_key: string | null; pending: PendingRecord[] | null }
+  const result = await db.query<Record>({ ...WRITE_STATE, values: [ns(ref.organizationId), ref.key] })
+  const record = result.rows[0]
+  const row = record.aggregate_id == null ? null : toRow(record as SecretRecord)
+  return { pending: (record.pending ?? []).map(toPending), row, wrappedDataKey: row === null ? null : record.wrapped_data_key }
+}
+
+/**
+ * Makes the read model agree with an incarnation's events, and clears the intent, atomically:
+ * `row` null removes the incarnation's live row. One statement (its parts are data-modifying
+ * WITH clauses, which PostgreSQL runs to completion in the statement's one transaction): one
+ * round trip and one commit instead of BEGIN, two or three statements and COMMIT.
  */
 export const settle = async (
   client: PoolClient,
@@ -158,49 +190,42 @@ export const settle = async (
   row: SecretRow | null,
   recordIncarnation: boolean,
 ): Promise<void> => {
-  await client.query('BEGIN')
-  try {
-    if (row === null) {
-      await client.query(`DELETE FROM ${VAULT_SCHEMA}.secrets WHERE aggregate_id = $1`, [aggregateId])
-    } else {
-      await upsertRow(client, row)
-    }
-    if (recordIncarnation) {
-      await client.query(
-        `INSERT INTO ${VAULT_SCHEMA}.incarnations (organization_id, key, aggregate_id) VALUES ($1, $2, $3)
-         ON CONFLICT (aggregate_id) DO NOTHING`,
-        [ns(ref.organizationId), ref.key, aggregateId],
-      )
-    }
-    await client.query(`DELETE FROM ${VAULT_SCHEMA}.pending_operations WHERE aggregate_id = $1`, [aggregateId])
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
+  const statement = SETTLE[`${row === null ? 'remove' : 'upsert'}${recordIncarnation ? '+incarnation' : ''}`]
+  const values: unknown[] = [aggregateId, ns(ref.organizationId), ref.key]
+  if (row !== null) {
+    if (row.aggregateId !== aggregateId) throw new Error('A settled row belongs to its own incarnation')
+    values.push(ns(row.organizationId), row.key, row.arn, row.description, row.version, row.value, row.createdAt, row.updatedAt)
   }
+  await client.query({ ...statement, values })
 }
 
-const upsertRow = (client: PoolClient, row: SecretRow) =>
-  client.query(
-    `INSERT INTO ${VAULT_SCHEMA}.secrets
-       (organization_id, key, aggregate_id, arn, description, version, value, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (organization_id, key) DO UPDATE SET
-       aggregate_id = EXCLUDED.aggregate_id, arn = EXCLUDED.arn, description = EXCLUDED.description,
-       version = EXCLUDED.version, value = EXCLUDED.value, created_at = EXCLUDED.created_at,
-       updated_at = EXCLUDED.updated_at`,
-    [
-      ns(row.organizationId),
-      row.key,
-      row.aggregateId,
-      row.arn,
-      row.description,
-      row.version,
-      row.value,
-      row.createdAt,
-      row.updatedAt,
-    ],
-  )
+// $1 aggregate id, $2 namespace and $3 key (of the intent, for the incarnation), $4.. the row.
+const UPSERT_ROW = `upserted AS (
+  INSERT INTO ${VAULT_SCHEMA}.secrets
+    (organization_id, key, aggregate_id, arn, description, version, value, created_at, updated_at)
+  VALUES ($4, $5, $1, $6, $7, $8, $9, $10, $11)
+  ON CONFLICT (organization_id, key) DO UPDATE SET
+    aggregate_id = EXCLUDED.aggregate_id, arn = EXCLUDED.arn, description = EXCLUDED.description,
+    version = EXCLUDED.version, value = EXCLUDED.value, created_at = EXCLUDED.created_at,
+    updated_at = EXCLUDED.updated_at)`
+const REMOVE_ROW = `removed AS (DELETE FROM ${VAULT_SCHEMA}.secrets WHERE aggregate_id = $1)`
+const RECORD_INCARNATION = `incarnation AS (
+  INSERT INTO ${VAULT_SCHEMA}.incarnations (organization_id, key, aggregate_id) VALUES ($2, $3, $1)
+  ON CONFLICT (aggregate_id) DO NOTHING)`
+const CLEAR_INTENT = `cleared AS (DELETE FROM ${VAULT_SCHEMA}.pending_operations WHERE aggregate_id = $1)`
+
+const settleStatement = (name: string, parts: string[]) => ({
+  name: `vault-settle-${name}`,
+  // $2 and $3 are typed here because the statements without an incarnation do not use them.
+  text: `WITH ${parts.join(',\n')}\nSELECT $2::text AS organization_id, $3::text AS key`,
+})
+
+const SETTLE: Record<string, { name: string; text: string }> = {
+  upsert: settleStatement('upsert', [UPSERT_ROW, CLEAR_INTENT]),
+  'upsert+incarnation': settleStatement('upsert-incarnation', [UPSERT_ROW, RECORD_INCARNATION, CLEAR_INTENT]),
+  remove: settleStatement('remove', [REMOVE_ROW, CLEAR_INTENT]),
+  'remove+incarnation': settleStatement('remove-incarnation', [REMOVE_ROW, RECORD_INCARNATION, CLEAR_INTENT]),
+}
 
 /** Every incarnation a key has had, oldest first (empty: the key never existed). */
 export const listIncarnations = async (db: Db, ref: KeyRef): Promise<string[]> => {

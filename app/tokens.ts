@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomUUID, webcrypto } from 'node:crypto'
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { deriveKey, type MasterKey } from '../common/encryption'
 import { UnauthenticatedError } from '../common/errors'
@@ -18,7 +18,12 @@ type Claims = { adm?: unknown; sec?: unknown; org?: unknown }
  * from the master key, so every vault process sharing the store accepts every other's tokens.
  */
 export const createTokens = (master: MasterKey, env: string, ttlSeconds: number): Tokens => {
-  const key = deriveKey(master, 'token-signing')
+  // Imported once as a WebCrypto key: given bytes (or a secret KeyObject, which jose exports back
+  // to bytes), jose 6 runs crypto.subtle.importKey on every sign and every verify.
+  const signingKey = webcrypto.subtle.importKey('raw', deriveKey(master, 'token-signing'), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ])
   const issuer = 'event-vault'
   const audience = `event-vault:${env}`
 
@@ -31,14 +36,14 @@ export const createTokens = (master: MasterKey, env: string, ttlSeconds: number)
       .setIssuedAt()
       .setExpirationTime(`${ttlSeconds}s`)
       .setJti(randomUUID())
-      .sign(key)
+      .sign(await signingKey)
     return { access_token: token, token_type: 'Bearer', expires_in: ttlSeconds }
   }
 
   const verify = async (token: string): Promise<Principal> => {
     let payload: Claims & { sub?: string }
     try {
-      ;({ payload } = await jwtVerify<Claims>(token, key, { issuer, audience, algorithms: ['HS256'] }))
+      ;({ payload } = await jwtVerify<Claims>(token, await signingKey, { issuer, audience, algorithms: ['HS256'] }))
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The access token has expired')
       throw new UnauthenticatedError('The access token is not valid')

@@ -142,14 +142,14 @@ Run it on an otherwise idle machine: figures taken beside other work are noisy.
 `
 
 /** Replaces the section between the markers (or adds it), keeping the rest of the file. */
-export const writeBenchmarksFile = (file: string, section: string): void => {
-  const block = `${START_MARKER}\n${section}\n${END_MARKER}`
+export const writeBenchmarksFile = (file: string, section: string, markers = { start: START_MARKER, end: END_MARKER }): void => {
+  const block = `${markers.start}\n${section}\n${markers.end}`
   const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : HEADER
-  const start = current.indexOf(START_MARKER)
-  const end = current.indexOf(END_MARKER)
+  const start = current.indexOf(markers.start)
+  const end = current.indexOf(markers.end)
   const next =
     start >= 0 && end > start
-      ? current.slice(0, start) + block + current.slice(end + END_MARKER.length)
+      ? current.slice(0, start) + block + current.slice(end + markers.end.length)
       : `${current.trimEnd()}\n\n${block}\n`
   fs.writeFileSync(file, next.endsWith('\n') ? next : `${next}\n`)
 }

@@ -20,20 +20,32 @@ export type Vault = Readonly<{
   databaseUrl: string | null
   adminSecret: string
   startMs: number
-  /** SIGTERM, wait for the exit, remove the temporary data directory. Safe to call twice. */
+  /** The vault's process id (for its memory figures). */
+  pid: number
+  /** SIGTERM, wait for the exit, remove the temporary data directory (not a given one). Safe to call twice. */
   stop: () => Promise<void>
 }>
 
+/** How to start a vault other than the default (a fresh temporary data directory, no extra flags). */
+export type VaultOptions = Readonly<{
+  /** Flags for node before the script, e.g. --cpu-prof. */
+  nodeArgs?: readonly string[]
+  /** An existing data directory (with its master key in VAULT_MASTER_KEY): it is kept on stop. */
+  dataDir?: string
+  masterKey?: string
+  adminSecret?: string
+}>
+
 /**
- * Starts a vault on a fresh data directory. With LOG_LEVEL=warn it does not log its
- * "listening" line, so it gets a free port of ours and is ready once /health answers 200.
+ * Starts a vault, on a fresh data directory unless one is given. With LOG_LEVEL=warn it does
+ * not log its "listening" line, so it gets a free port of ours and is ready once /health answers 200.
  */
-export const startVault = async (databaseUrl: string | null): Promise<Vault> => {
-  const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-bench-'))
+export const startVault = async (databaseUrl: string | null, options: VaultOptions = {}): Promise<Vault> => {
+  const parent = options.dataDir === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), 'vault-bench-')) : null
   // As root the embedded PostgreSQL runs as the postgres user, which must pass through.
-  fs.chmodSync(parent, 0o755)
-  const dataDir = path.join(parent, 'data')
-  const adminSecret = crypto.randomBytes(24).toString('base64url')
+  if (parent !== null) fs.chmodSync(parent, 0o755)
+  const dataDir = options.dataDir ?? path.join(parent as string, 'data')
+  const adminSecret = options.adminSecret ?? crypto.randomBytes(24).toString('base64url')
   const port = await freePort()
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -43,7 +55,10 @@ export const startVault = async (databaseUrl: string | null): Promise<Vault> => 
     VAULT_DATA_DIR: dataDir,
     // A store refuses a master key other than its own: a DATABASE_URL store that already has
     // one needs it passed in; a fresh store (always the embedded one here) gets a random key.
-    VAULT_MASTER_KEY: (databaseUrl !== null ? process.env.VAULT_MASTER_KEY : undefined) ?? crypto.randomBytes(32).toString('base64'),
+    VAULT_MASTER_KEY:
+      options.masterKey ??
+      (databaseUrl !== null ? process.env.VAULT_MASTER_KEY : undefined) ??
+      crypto.randomBytes(32).toString('base64'),
     VAULT_BOOTSTRAP_CLIENT_ID: ADMIN_ID,
     VAULT_BOOTSTRAP_CLIENT_SECRET: adminSecret,
     // One access-log line per request at info; the benchmark measures the vault, not its logging.
@@ -54,7 +69,7 @@ export const startVault = async (databaseUrl: string | null): Promise<Vault> => 
     ...(process.env.PGSSLMODE !== undefined ? { PGSSLMODE: process.env.PGSSLMODE } : {}),
   }
   const started = Date.now()
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-8_000)
@@ -72,7 +87,7 @@ export const startVault = async (databaseUrl: string | null): Promise<Vault> => 
     await stop()
     throw error
   }
-  return Object.freeze({ url, dataDir, databaseUrl, adminSecret, startMs: Date.now() - started, stop })
+  return Object.freeze({ url, dataDir, databaseUrl, adminSecret, startMs: Date.now() - started, pid: child.pid ?? 0, stop })
 }
 
 const waitUntilHealthy = async (url: string, child: ChildProcess, output: () => string): Promise<void> => {
@@ -93,7 +108,7 @@ const waitUntilHealthy = async (url: string, child: ChildProcess, output: () => 
   throw new Error(`the vault was not ready within ${START_TIMEOUT_MS / 1000} s:\n${output()}`)
 }
 
-const stopAndRemove = async (child: ChildProcess, exited: Promise<void>, dataDir: string, parent: string) => {
+const stopAndRemove = async (child: ChildProcess, exited: Promise<void>, dataDir: string, parent: string | null) => {
   if (child.exitCode === null && child.signalCode === null) {
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
@@ -101,7 +116,7 @@ const stopAndRemove = async (child: ChildProcess, exited: Promise<void>, dataDir
     clearTimeout(timer)
   }
   await stopLeftoverPostgres(dataDir)
-  fs.rmSync(parent, { recursive: true, force: true })
+  if (parent !== null) fs.rmSync(parent, { recursive: true, force: true })
 }
 
 /** A vault that had to be killed leaves its embedded postgres running: stop it before removing its files. */

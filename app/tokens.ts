@@ -3,6 +3,7 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose'
 import { deriveKey, type MasterKey } from '../common/encryption'
 import { UnauthenticatedError } from '../common/errors'
 import type { ClientId, OrganizationId, Principal } from '../common/types'
+import { createVerifiedTokens } from './verified-tokens'
 
 export type AccessToken = Readonly<{ access_token: string; token_type: 'Bearer'; expires_in: number }>
 
@@ -24,6 +25,7 @@ export const createTokens = (master: MasterKey, env: string, ttlSeconds: number)
     'sign',
     'verify',
   ])
+  const verified = createVerifiedTokens()
   const issuer = 'event-vault'
   const audience = `event-vault:${env}`
 
@@ -41,9 +43,11 @@ export const createTokens = (master: MasterKey, env: string, ttlSeconds: number)
   }
 
   const verify = async (token: string): Promise<Principal> => {
-    let payload: Claims & { sub?: string }
+    const known = verified.get(token)
+    if (known !== null) return known
+    let payload: Claims & { sub?: string; exp?: number }
     try {
-      ;({ payload } = await jwtVerify<Claims>(token, await signingKey, { issuer, audience, algorithms: ['HS256'] }))
+      ;({ payload } = await jwtVerify<Claims>(token, await signingKey, { issuer, audience, algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }))
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new UnauthenticatedError('The access token has expired')
       throw new UnauthenticatedError('The access token is not valid')
@@ -52,12 +56,15 @@ export const createTokens = (master: MasterKey, env: string, ttlSeconds: number)
     if (typeof sub !== 'string' || typeof adm !== 'boolean' || typeof sec !== 'boolean' || !Array.isArray(org)) {
       throw new UnauthenticatedError('The access token is not valid')
     }
-    return Object.freeze({
+    const principal: Principal = Object.freeze({
       clientId: sub as ClientId,
       admin: adm,
       secrets: sec,
       organizations: Object.freeze(org.filter((id): id is OrganizationId => typeof id === 'string')),
     })
+    // jose refused a token without `exp` or past it: remembered until that moment, not after.
+    if (typeof payload.exp === 'number') verified.remember(token, principal, payload.exp * 1000)
+    return principal
   }
 
   return Object.freeze({ issue, verify })

@@ -9,6 +9,8 @@ export type Logger = Readonly<{
   warn: (message: string, fields?: LogFields) => void
   error: (message: string, fields?: LogFields) => void
   child: (fields: LogFields) => Logger
+  /** Whether lines of this level are written, so callers can skip building them. */
+  enabled: (at: LogLevel) => boolean
 }>
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -28,5 +30,6 @@ export const createLogger = (
     warn: emit('warn'),
     error: emit('error'),
     child: (fields: LogFields) => createLogger(level, write, { ...bound, ...fields }),
+    enabled: (at: LogLevel) => RANK[at] >= RANK[level],
   })
 }

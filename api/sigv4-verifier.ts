@@ -68,14 +68,17 @@ const headerValue = (headers: IncomingHttpHeaders, name: string): string | undef
 const signatureMatches = (expected: string, given: string): boolean =>
   expected.length === given.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(given))
 
+/** What a request's headers establish before its body is read: the claimed signer, its secret, the date. */
+export type Credential = Readonly<{ auth: Authorization; secret: string; signedAt: Date }>
+
 /**
- * Checks an AWS Signature Version 4 on a request and answers the access key id that signed it.
- * The signature is recomputed with a maintained implementation (@smithy/signature-v4, the one
- * the AWS SDK signs with) over exactly the headers the caller signed, and compared in constant
- * time; no SigV4 arithmetic is written here. Errors carry the names AWS gives them.
+ * The first half of a SigV4 check, on the headers alone: a well-formed Authorization for this
+ * service and region, an access key somebody registered, a date within the allowed skew, the
+ * required headers signed. Done before the body is read, so a caller who fails it never makes
+ * the vault buffer a payload.
  */
-export const verifySignature = async (request: SignedRequest, settings: SigV4Settings, secretOf: SecretLookup): Promise<string> => {
-  const header = headerValue(request.headers, 'authorization')
+export const checkCredential = async (headers: IncomingHttpHeaders, settings: SigV4Settings, secretOf: SecretLookup): Promise<Credential> => {
+  const header = headerValue(headers, 'authorization')
   if (header === undefined) throw new LambdaApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token')
   const auth = parseAuthorization(header)
   if (auth.service !== settings.service) throw denied(`Credential should be scoped to correct service: '${settings.service}'`)
@@ -84,16 +87,29 @@ export const verifySignature = async (request: SignedRequest, settings: SigV4Set
   const secret = await secretOf(auth.accessKeyId)
   if (secret === null) throw new LambdaApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid')
 
-  const signedAt = parseAmzDate(headerValue(request.headers, 'x-amz-date'))
+  const signedAt = parseAmzDate(headerValue(headers, 'x-amz-date'))
   const skew = signedAt.getTime() - settings.now()
   if (Math.abs(skew) > settings.maxSkewMs) {
     throw denied(`Signature ${skew < 0 ? 'expired' : 'not yet current'}: the request is dated more than ${settings.maxSkewMs / 60_000} minutes from the server's time`)
   }
-  if (auth.date !== headerValue(request.headers, 'x-amz-date')?.slice(0, 8)) throw denied('Credential date does not match X-Amz-Date')
+  if (auth.date !== headerValue(headers, 'x-amz-date')?.slice(0, 8)) throw denied('Credential date does not match X-Amz-Date')
   for (const required of ['host', 'x-amz-date']) {
     if (!auth.signedHeaders.includes(required)) throw denied(`The ${required} header must be signed`)
   }
+  for (const name of auth.signedHeaders) {
+    if (headerValue(headers, name) === undefined) throw denied(`Signed header ${name.slice(0, 64)} is missing from the request`)
+  }
+  return { auth, secret, signedAt }
+}
 
+/**
+ * The second half, over the whole request: the signature is recomputed with a maintained
+ * implementation (@smithy/signature-v4, the one the AWS SDK signs with) over exactly the headers
+ * the caller signed, and compared in constant time; no SigV4 arithmetic is written here.
+ * Answers the access key id that signed. Errors carry the names AWS gives them.
+ */
+export const checkSignature = async (credential: Credential, request: SignedRequest, settings: SigV4Settings): Promise<string> => {
+  const { auth, secret, signedAt } = credential
   const headers: Record<string, string> = {}
   for (const name of auth.signedHeaders) {
     const value = headerValue(request.headers, name)
@@ -126,3 +142,7 @@ export const verifySignature = async (request: SignedRequest, settings: SigV4Set
   }
   return auth.accessKeyId
 }
+
+/** Both halves at once, for a request already read whole. */
+export const verifySignature = async (request: SignedRequest, settings: SigV4Settings, secretOf: SecretLookup): Promise<string> =>
+  checkSignature(await checkCredential(request.headers, settings, secretOf), request, settings)

@@ -1,5 +1,5 @@
 import { TextDecoder } from 'node:util'
-import { Router, type Request, type Response } from 'express'
+import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { ClientsService } from '../../app/clients.service'
 import { LambdaApiError, TooManyRequestsError } from '../../common/errors'
 import type { Principal } from '../../common/types'
@@ -8,7 +8,7 @@ import type { FunctionHandler } from '../../functions/handlers'
 import { invocationBody } from '../middleware/invocation-body'
 import type { RateLimiter } from '../rate-limiter'
 import { localsOf } from '../middleware/request-context'
-import { verifySignature, type SignedRequest } from '../sigv4-verifier'
+import { checkCredential, checkSignature, type Credential, type SignedRequest } from '../sigv4-verifier'
 
 export type FunctionsRoutesDeps = Readonly<{
   handlers: Readonly<Record<FunctionId, FunctionHandler>>
@@ -86,32 +86,52 @@ export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
   }
   const limiter = { check: limited(deps.failedSignatureLimiter.check), take: limited(deps.failedSignatureLimiter.take) }
 
-  // The client is looked up once: its secret checks the signature, its grants then apply.
-  const authenticate = async (req: Request, res: Response): Promise<Principal> => {
-    const address = `address:${req.socket.remoteAddress ?? 'unknown'}`
-    const accessKey = `key:${/Credential=([^/,\s]{1,128})\//.exec(req.get('authorization') ?? '')?.[1] ?? ''}`
+  type Caller = { credential: Credential; principal: Principal; limiterKeys: readonly string[] }
+  const callers = new WeakMap<Response, Caller>()
+
+  // A failed check counts against the address and the access key; past the limit both are refused.
+  const counted = async <T>(keys: readonly string[], check: () => Promise<T>): Promise<T> => {
+    try {
+      return await check()
+    } catch (error) {
+      if (error instanceof LambdaApiError && error.status === 403) for (const key of keys) limiter.take(key)
+      throw error
+    }
+  }
+
+  /**
+   * Before the body is read: the headers must name a registered client, be dated within the
+   * allowed skew and sign what they must, so nobody else can make the vault buffer a payload
+   * of up to 6 MiB. The client is looked up once: its secret checks the signature, its grants
+   * then apply.
+   */
+  const checkCaller = async (req: Request, res: Response, next: NextFunction) => {
+    const accessKey = /Credential=([^/,\s]{1,128})\//.exec(req.get('authorization') ?? '')?.[1] ?? ''
+    const limiterKeys = [`address:${req.socket.remoteAddress ?? 'unknown'}`, `key:${accessKey}`]
     // SECURITY: a signature is a guess at the client secret, as a token request is. Past the limit
     // of failures, an address or access key is refused before its signature is even checked, so
     // a right guess looks the same as a wrong one until the window ends.
-    limiter.check(address)
-    limiter.check(accessKey)
+    for (const key of limiterKeys) limiter.check(key)
     let principal: Principal | null = null
-    try {
-      await verifySignature(signedRequestOf(req), settings, async (accessKeyId) => {
+    const credential = await counted(limiterKeys, () =>
+      checkCredential(req.headers, settings, async (accessKeyId) => {
         const client = await deps.clients.secretOf(accessKeyId)
         principal = client?.principal ?? null
         return client?.clientSecret ?? null
-      })
-    } catch (error) {
-      if (error instanceof LambdaApiError && error.status === 403) {
-        limiter.take(address)
-        limiter.take(accessKey)
-      }
-      throw error
-    }
-    if (principal === null) throw new Error('A verified signature has a client')
-    localsOf(res).principal = principal
-    return principal
+      }),
+    )
+    if (principal === null) throw new Error('A checked credential has a client')
+    callers.set(res, { credential, principal, limiterKeys })
+    next()
+  }
+
+  /** After the body is read: the signature over all of it. */
+  const authenticate = async (req: Request, res: Response): Promise<Principal> => {
+    const caller = callers.get(res)
+    if (caller === undefined) throw new Error('The caller is checked before the body is read')
+    await counted(caller.limiterKeys, () => checkSignature(caller.credential, signedRequestOf(req), settings))
+    localsOf(res).principal = caller.principal
+    return caller.principal
   }
 
   // The SDK reports this header as the request id of every answer and error ($metadata.requestId).
@@ -120,7 +140,7 @@ export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
     next()
   }
 
-  router.post('/2015-03-31/functions/:functionName/invocations', requestIdHeader, invocationBody, async (req, res) => {
+  router.post('/2015-03-31/functions/:functionName/invocations', requestIdHeader, checkCaller, invocationBody, async (req, res) => {
     const principal = await authenticate(req, res)
     const qualifier = new URLSearchParams(req.originalUrl.split('?', 2)[1] ?? '').get('Qualifier')
     const requested = String(req.params.functionName)

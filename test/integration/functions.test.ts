@@ -694,6 +694,12 @@ describe.each(backends())('the functions interface on the %s store', (backend) =
       expect(await restValue(STANDARD, 'unsigned')).toBe(404)
     })
 
+    it('refuses a caller without credentials before reading its payload: 403, not 413, for 7 MiB', async () => {
+      const reply = await post(invocationUrl(STANDARD.fn.create), { 'content-type': 'application/json' }, 'x'.repeat(7 * MiB))
+      expect(reply.status).toBe(403)
+      expect(reply.errorType).toBe('MissingAuthenticationTokenException')
+    })
+
     it("refuses a REST bearer token on the functions' door with 403, running nothing", async () => {
       const reply = await post(
         invocationUrl(STANDARD.fn.create),

@@ -6,6 +6,8 @@
 export abstract class VaultError extends Error {
   abstract readonly status: number
   abstract readonly code: string
+  /** For a refusal that passes with time (429): when to try again, sent as Retry-After. */
+  readonly retryAfterSeconds?: number
   constructor(message: string) {
     super(message)
     this.name = new.target.name
@@ -70,7 +72,7 @@ export class UnsupportedMediaTypeError extends VaultError {
 export class TooManyRequestsError extends VaultError {
   readonly status = 429
   readonly code = 'TooManyRequests'
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(override readonly retryAfterSeconds: number) {
     super('Too many requests; retry later')
   }
 }
@@ -123,7 +125,7 @@ export class LambdaApiError extends VaultError {
       | 'ResourceNotFoundException'
       | 'TooManyRequestsException',
     message: string,
-    readonly retryAfterSeconds?: number,
+    override readonly retryAfterSeconds?: number,
   ) {
     super(message)
   }

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express'
 import { knownError } from '../../app/known-errors'
-import { LambdaApiError, OAuthError, PayloadTooLargeError, TooManyRequestsError, ValidationError, type VaultError } from '../../common/errors'
+import { LambdaApiError, OAuthError, PayloadTooLargeError, ValidationError, type VaultError } from '../../common/errors'
 import { localsOf } from './request-context'
 
 /** Errors that body-parser and the router raise for what a client sent. */
@@ -29,9 +29,7 @@ export const errorHandler = (error: unknown, _req: Request, res: Response, _next
   if (res.headersSent) return void res.end()
   if (known !== null) {
     if (known.status >= 500) log.warn('store unavailable', { code: known.code })
-    if (known instanceof TooManyRequestsError || (known instanceof LambdaApiError && known.retryAfterSeconds !== undefined)) {
-      res.setHeader('Retry-After', String(known.retryAfterSeconds))
-    }
+    if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds))
     if (known instanceof OAuthError) {
       if (known.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
       return void res.status(known.status).json({ error: known.oauthCode, message: known.message })

@@ -23,7 +23,8 @@ export const parseKey = (value: unknown, field = 'key'): SecretKey => {
 export const parseOrganizationId = (value: unknown): OrganizationId =>
   parseKey(value, 'organizationId') as string as OrganizationId
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object: not null, not an array. */
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** A request body must be a JSON object holding only the allowed fields. */

@@ -1,5 +1,5 @@
 import { authorizeScope } from '../app/authorization'
-import { parseBody, parseCreateInput, parseKey, parseOrganizationId, parseUpdateInput } from '../app/secret-input'
+import { isPlainObject, parseBody, parseCreateInput, parseKey, parseOrganizationId, parseUpdateInput } from '../app/secret-input'
 import type { SecretsService } from '../app/secrets.service'
 import { ValidationError } from '../common/errors'
 import type { Logger } from '../common/logger'
@@ -12,9 +12,6 @@ export type FunctionHandler = (event: unknown, principal: Principal) => Promise<
 
 type Namespace = 'standard' | 'organization'
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 const required = (fields: Record<string, unknown>, name: string): unknown => {
   if (fields[name] === undefined) throw new ValidationError(`${name} is required`)
   return fields[name]
@@ -25,7 +22,7 @@ const required = (fields: Record<string, unknown>, name: string): unknown => {
  * the grant learns nothing about what else it sent.
  */
 const authorizedScope = (namespace: Namespace, event: unknown, principal: Principal, fields: readonly string[]) => {
-  if (!isObject(event)) throw new ValidationError('The payload must be a JSON object')
+  if (!isPlainObject(event)) throw new ValidationError('The payload must be a JSON object')
   const scope: Scope =
     namespace === 'standard' ? STANDARD : organizationScope(parseOrganizationId(required(event, 'organizationId')))
   authorizeScope(principal, scope)

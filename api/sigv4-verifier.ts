@@ -68,8 +68,11 @@ const headerValue = (headers: IncomingHttpHeaders, name: string): string | undef
 const signatureMatches = (expected: string, given: string): boolean =>
   expected.length === given.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(given))
 
-/** What a request's headers establish before its body is read: the claimed signer, its secret, the date. */
-export type Credential = Readonly<{ auth: Authorization; secret: string; signedAt: Date }>
+/**
+ * What a request's headers establish before its body is read: the claimed signer, its secret,
+ * the date, and the values of the headers it signed.
+ */
+export type Credential = Readonly<{ auth: Authorization; secret: string; signedAt: Date; signedHeaders: Readonly<Record<string, string>> }>
 
 /**
  * The first half of a SigV4 check, on the headers alone: a well-formed Authorization for this
@@ -96,10 +99,13 @@ export const checkCredential = async (headers: IncomingHttpHeaders, settings: Si
   for (const required of ['host', 'x-amz-date']) {
     if (!auth.signedHeaders.includes(required)) throw denied(`The ${required} header must be signed`)
   }
+  const signedHeaders: Record<string, string> = {}
   for (const name of auth.signedHeaders) {
-    if (headerValue(headers, name) === undefined) throw denied(`Signed header ${name.slice(0, 64)} is missing from the request`)
+    const value = headerValue(headers, name)
+    if (value === undefined) throw denied(`Signed header ${name.slice(0, 64)} is missing from the request`)
+    signedHeaders[name] = value
   }
-  return { auth, secret, signedAt }
+  return { auth, secret, signedAt, signedHeaders }
 }
 
 /**
@@ -109,13 +115,7 @@ export const checkCredential = async (headers: IncomingHttpHeaders, settings: Si
  * Answers the access key id that signed. Errors carry the names AWS gives them.
  */
 export const checkSignature = async (credential: Credential, request: SignedRequest, settings: SigV4Settings): Promise<string> => {
-  const { auth, secret, signedAt } = credential
-  const headers: Record<string, string> = {}
-  for (const name of auth.signedHeaders) {
-    const value = headerValue(request.headers, name)
-    if (value === undefined) throw denied(`Signed header ${name.slice(0, 64)} is missing from the request`)
-    headers[name] = value
-  }
+  const { auth, secret, signedAt, signedHeaders: headers } = credential
   // SECURITY: a signed payload hash must be the hash of this body, or the body could be swapped.
   const claimedHash = headers['x-amz-content-sha256']
   if (claimedHash !== undefined && claimedHash !== crypto.createHash('sha256').update(request.body).digest('hex')) {
@@ -133,7 +133,7 @@ export const checkSignature = async (credential: Credential, request: SignedRequ
     applyChecksum: false,
   })
   const expected = await signer.sign(
-    new HttpRequest({ method: request.method, hostname: headers.host, path: request.path, query: { ...request.query }, headers, body: request.body }),
+    new HttpRequest({ method: request.method, hostname: headers.host, path: request.path, query: { ...request.query }, headers: { ...headers }, body: request.body }),
     { signingDate: signedAt, signableHeaders: new Set(auth.signedHeaders) },
   )
   const recomputed = parseAuthorization(String(expected.headers.authorization))

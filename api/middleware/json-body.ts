@@ -7,11 +7,14 @@ export const MAX_BODY_BYTES = 128 * 1024
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** The body as text; throws (a TypeError) on bytes that are not UTF-8 instead of replacing them. */
+export const decodeStrictUtf8 = (body: Buffer): string => strictUtf8.decode(body)
+
 // SECURITY: the parser would quietly replace bytes that are not UTF-8, and the vault would then
 // store a different password than the one sent. Such a body is refused instead (RFC 8259 8.1).
 const requireUtf8 = (_req: Request, _res: Response, body: Buffer) => {
   try {
-    strictUtf8.decode(body)
+    decodeStrictUtf8(body)
   } catch {
     throw new ValidationError('The request body is not valid UTF-8')
   }

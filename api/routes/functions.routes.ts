@@ -1,10 +1,10 @@
-import { TextDecoder } from 'node:util'
 import { Router, type Request, type Response } from 'express'
 import type { ClientsService } from '../../app/clients.service'
 import { LambdaApiError } from '../../common/errors'
 import { resolveFunction, type FunctionId, type FunctionsNaming } from '../../functions/function-names'
 import type { FunctionHandler } from '../../functions/handlers'
 import { invocationBody } from '../middleware/invocation-body'
+import { decodeStrictUtf8 } from '../middleware/json-body'
 import { localsOf } from '../middleware/request-context'
 import { sigv4Authentication } from '../middleware/sigv4-authenticate'
 import type { RateLimiter } from '../rate-limiter'
@@ -22,8 +22,6 @@ export type FunctionsRoutesDeps = Readonly<{
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'] as const
 type InvocationType = (typeof INVOCATION_TYPES)[number]
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
-
 const invocationTypeOf = (req: Request): InvocationType => {
   const requested = req.get('x-amz-invocation-type') ?? 'RequestResponse'
   const known = INVOCATION_TYPES.find((type) => type === requested)
@@ -38,7 +36,7 @@ const invocationTypeOf = (req: Request): InvocationType => {
 const parsePayload = (body: Buffer): unknown => {
   if (body.length === 0) return {}
   try {
-    return JSON.parse(strictUtf8.decode(body))
+    return JSON.parse(decodeStrictUtf8(body))
   } catch {
     throw new LambdaApiError(400, 'InvalidRequestContentException', 'Could not parse request body into json')
   }

@@ -127,29 +127,35 @@ const toRow = (record: SecretRecord): SecretRow => ({
 /** A live secret as a read needs it: its row and its wrapped data key (null once shredded). */
 export type ReadableSecret = Readonly<{ row: SecretRow; wrappedDataKey: string | null }>
 
-// Prepared (named) once per connection: the hottest statement of the vault skips parsing and planning.
-const READABLE_SECRET = {
-  name: 'vault-readable-secret',
-  text: `SELECT s.*, k.secret AS wrapped_data_key FROM ${VAULT_SCHEMA}.secrets s
+// Prepared (named) once per connection: the hottest statement of the vault skips parsing and
+// planning. It answers many keys at once (reads are batched, app/secrets.service.ts): $1 and $2
+// are the keys' namespaces and names, `i` says which of them a row answers.
+const READABLE_SECRETS = {
+  name: 'vault-readable-secrets',
+  text: `SELECT asked.i, s.*, k.secret AS wrapped_data_key
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS asked(organization_id, key, i)
+     JOIN ${VAULT_SCHEMA}.secrets s ON s.organization_id = asked.organization_id AND s.key = asked.key
      LEFT JOIN ${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}" k ON k.id = s.aggregate_id
-     WHERE s.organization_id = $1 AND s.key = $2 AND NOT EXISTS (
+     WHERE NOT EXISTS (
        SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')`,
 }
 
 /**
- * The secret a read may answer with, and its wrapped data key, in one statement (one snapshot)
- * on our pool: a live row whose delete is not under way. Once a delete's intent is recorded the
- * secret reads as gone on every process, even if the process doing the delete dies before
- * shredding (the repair finishes that); a shredded key comes back as null.
+ * The secrets reads may answer with, and their wrapped data keys, in one statement (one
+ * snapshot) on our pool: for each key asked, in order, its live row whose delete is not under
+ * way, or null. Once a delete's intent is recorded the secret reads as gone on every process,
+ * even if the process doing the delete dies before shredding (the repair finishes that); a
+ * shredded key comes back as null.
  */
-export const findReadableSecret = async (db: Db, ref: KeyRef): Promise<ReadableSecret | null> => {
-  const result = await db.query<SecretRecord & { wrapped_data_key: string | null }>({
-    ...READABLE_SECRET,
-    values: [ns(ref.organizationId), ref.key],
+export const findReadableSecrets = async (db: Db, refs: readonly KeyRef[]): Promise<Array<ReadableSecret | null>> => {
+  if (refs.length === 0) return []
+  const result = await db.query<SecretRecord & { i: string; wrapped_data_key: string | null }>({
+    ...READABLE_SECRETS,
+    values: [refs.map((ref) => ns(ref.organizationId)), refs.map((ref) => ref.key)],
   })
-  if (result.rows.length === 0) return null
-  const record = result.rows[0]
-  return { row: toRow(record), wrappedDataKey: record.wrapped_data_key }
+  const found: Array<ReadableSecret | null> = refs.map(() => null)
+  for (const record of result.rows) found[Number(record.i) - 1] = { row: toRow(record), wrappedDataKey: record.wrapped_data_key }
+  return found
 }
 
 /** What a write of a key starts from: intents a crash left on it, its live row and that row's wrapped data key. */

@@ -1,4 +1,5 @@
-import express, { type Express } from 'express'
+import type { RequestListener } from 'node:http'
+import express from 'express'
 import type { ClientsService } from '../app/clients.service'
 import type { SecretsService } from '../app/secrets.service'
 import type { Tokens } from '../app/tokens'
@@ -9,11 +10,12 @@ import type { FunctionHandler } from '../functions/handlers'
 import { authenticate } from './middleware/authenticate'
 import { createRateLimiter } from './rate-limiter'
 import { errorHandler } from './middleware/errors'
-import { requestContext, securityHeaders } from './middleware/request-context'
+import { requestContext } from './middleware/request-context'
 import { clientsRoutes } from './routes/clients.routes'
 import { functionsRoutes } from './routes/functions.routes'
 import { healthRoutes } from './routes/health.routes'
 import { oauthRoutes } from './routes/oauth.routes'
+import { secretReadRoute } from './routes/secret-read.route'
 import { secretsRoutes } from './routes/secrets.routes'
 
 export type AppDeps = Readonly<{
@@ -29,13 +31,24 @@ export type AppDeps = Readonly<{
   tokenRateLimit: number
 }>
 
-/** The HTTP API, built from its dependencies so tests can hand in what they like. */
-export const createApp = (deps: AppDeps): Express => {
+/**
+ * The HTTP API, built from its dependencies so tests can hand in what they like: reads of a
+ * secret on node:http directly (the hot path), everything else through express.
+ */
+export const createApp = (deps: AppDeps): RequestListener => {
+  const reads = secretReadRoute(deps.secrets, deps.tokens, deps.log)
+  const app = expressApp(deps)
+  return (req, res) => {
+    if (!reads(req, res)) app(req, res)
+  }
+}
+
+const expressApp = (deps: AppDeps) => {
   const app = express()
   app.disable('x-powered-by')
   app.disable('etag')
   app.set('query parser', false)
-  app.use(requestContext(deps.log), securityHeaders)
+  app.use(requestContext(deps.log))
   app.use(healthRoutes(deps.storeIsReady))
   app.use(oauthRoutes(deps.clients, createRateLimiter(deps.tokenRateLimit, 60_000)))
   // Function invocations authenticate with SigV4, not with a bearer token.

@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
 import { knownError } from '../../app/known-errors'
 import { LambdaApiError, OAuthError, PayloadTooLargeError, ValidationError, type VaultError } from '../../common/errors'
-import { localsOf } from './request-context'
+import { sendJson } from '../respond'
+import { localsOf, type Locals } from './request-context'
 
 /** Errors that body-parser and the router raise for what a client sent. */
 type HttpInputError = Error & { status?: number; statusCode?: number; type?: string; expose?: boolean }
@@ -23,8 +25,7 @@ const toVaultError = (error: unknown): VaultError | null =>
  * anything else is a 500 with a generic message and the request id. SECURITY: an unknown
  * error's text, stack or SQL never reaches the client or the log, it may hold a value.
  */
-export const errorHandler = (error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-  const { log, requestId } = localsOf(res)
+export const sendError = (res: ServerResponse, { log, requestId }: Pick<Locals, 'log' | 'requestId'>, error: unknown): void => {
   const known = toVaultError(error)
   if (res.headersSent) return void res.end()
   if (known !== null) {
@@ -32,19 +33,22 @@ export const errorHandler = (error: unknown, _req: Request, res: Response, _next
     if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds))
     if (known instanceof OAuthError) {
       if (known.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
-      return void res.status(known.status).json({ error: known.oauthCode, message: known.message })
+      return sendJson(res, known.status, { error: known.oauthCode, message: known.message })
     }
     if (known instanceof LambdaApiError) {
       // The AWS SDK takes the error's type from this header; `Type` says whose fault it is.
       res.setHeader('x-amzn-ErrorType', known.errorType)
-      return void res.status(known.status).json({ Type: 'User', message: known.message })
+      return sendJson(res, known.status, { Type: 'User', message: known.message })
     }
     if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer')
-    return void res.status(known.status).json({ message: known.message })
+    return sendJson(res, known.status, { message: known.message })
   }
   log.error('internal error', { error: error instanceof Error ? error.name : typeof error, code: codeOf(error) })
-  res.status(500).json({ message: 'Internal error', requestId })
+  sendJson(res, 500, { message: 'Internal error', requestId })
 }
+
+/** The express error middleware: every error express sees goes through `sendError`. */
+export const errorHandler = (error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(res, localsOf(res), error)
 
 const codeOf = (error: unknown): string | undefined => {
   const code = (error as { code?: unknown } | null)?.code

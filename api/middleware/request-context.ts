@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { NextFunction, Request, Response } from 'express'
 import type { Logger } from '../../common/logger'
 import type { Principal } from '../../common/types'
@@ -11,41 +12,43 @@ export type Locals = { requestId: string; principal?: Principal; log: Logger }
 export const localsOf = (res: Response): Locals => res.locals as Locals
 
 /**
- * Gives every request an id (the caller's, if it is a safe token) and writes one access log
- * line when it ends: method, path, status, duration, client. Never a body or a header value.
+ * Starts a request on any node response (express's or the lean read route's): gives it an id
+ * (the caller's, if it is a safe token), the vault's security headers, and one access log line
+ * when it ends: method, path, status, duration, client. Never a body or a header value.
+ * Below info (LOG_LEVEL=warn or error) there is no access log: no listener, no timer per request.
  */
-export const requestContext = (log: Logger) => {
-  // Below info (LOG_LEVEL=warn or error) there is no access log: no listener, no timer per request.
-  const accessLog = log.enabled('info')
-  return (req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.get('x-request-id')
-    const requestId = incoming !== undefined && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
-    const locals = localsOf(res)
-    locals.requestId = requestId
-    locals.log = log.child({ requestId })
-    res.setHeader('X-Request-Id', requestId)
-    if (accessLog) {
-      const started = process.hrtime.bigint()
-      res.on('finish', () => {
-        locals.log.info('request', {
-          method: req.method,
-          path: req.path.slice(0, 600),
-          status: res.statusCode,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-          clientId: locals.principal?.clientId,
-        })
+export const startRequest = (log: Logger, req: IncomingMessage, res: ServerResponse, path: string): Locals => {
+  const incoming = req.headers['x-request-id']
+  const requestId = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID()
+  const locals: Locals = { requestId, log: log.child({ requestId }) }
+  res.setHeader('X-Request-Id', requestId)
+  setSecurityHeaders(res)
+  if (log.enabled('info')) {
+    const started = process.hrtime.bigint()
+    res.on('finish', () => {
+      locals.log.info('request', {
+        method: req.method,
+        path: path.slice(0, 600),
+        status: res.statusCode,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        clientId: locals.principal?.clientId,
       })
-    }
-    next()
+    })
   }
+  return locals
+}
+
+/** The express middleware that starts every request express serves. */
+export const requestContext = (log: Logger) => (req: Request, res: Response, next: NextFunction) => {
+  res.locals = startRequest(log, req, res, req.path)
+  next()
 }
 
 /** Headers a vault answers with on every response. */
-export const securityHeaders = (_req: Request, res: Response, next: NextFunction) => {
+const setSecurityHeaders = (res: ServerResponse): void => {
   res.setHeader('X-Content-Type-Options', 'nosniff')
   res.setHeader('X-Frame-Options', 'DENY')
   res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'")
   res.setHeader('Referrer-Policy', 'no-referrer')
   res.setHeader('Cache-Control', 'no-store')
-  next()
 }

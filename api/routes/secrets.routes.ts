@@ -38,16 +38,13 @@ const refuseEmptyIds = (req: Request, _res: Response, next: NextFunction) => {
   next()
 }
 
-/** Create, read, update, delete and history of standard and organization secrets. */
+/** Create, update, delete and history of standard and organization secrets (reads: secret-read.route.ts). */
 export const secretsRoutes = (secrets: SecretsService): Router => {
   const router = Router()
   router.use(refuseEmptyIds)
   for (const base of NAMESPACES) {
     router.post(base, authorize, jsonBody, async (req, res) => {
       res.json(await secrets.create(principalOf(res), scopeOf(req), parseCreateInput(createFields(req))))
-    })
-    router.get(`${base}/:key`, authorize, async (req, res) => {
-      res.json(await secrets.get(principalOf(res), scopeOf(req), parseKey(req.params.key)))
     })
     router.post(`${base}/:key`, authorize, jsonBody, async (req, res) => {
       const input = parseUpdateInput(parseBody(req.body, ['secret', 'description']))

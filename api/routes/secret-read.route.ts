@@ -1,0 +1,74 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { authorizeScope } from '../../app/authorization'
+import { parseKey, parseOrganizationId } from '../../app/secret-input'
+import type { SecretsService } from '../../app/secrets.service'
+import type { Tokens } from '../../app/tokens'
+import { ValidationError } from '../../common/errors'
+import type { Logger } from '../../common/logger'
+import { organizationScope, STANDARD, type Scope } from '../../common/types'
+import { bearerPrincipal } from '../middleware/authenticate'
+import { sendError } from '../middleware/errors'
+import { startRequest } from '../middleware/request-context'
+import { sendJson } from '../respond'
+
+// `GET|HEAD /secrets/{key}` and `/organizations/{organizationId}/{key}`, matched as express
+// matched them (any case, one optional trailing slash, query ignored).
+const READ_PATH = /^\/(?:secrets\/([^/?#]+)|organizations\/([^/?#]+)\/([^/?#]+))\/?$/i
+
+const decoded = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new ValidationError('The request path is not validly encoded')
+  }
+}
+
+// The path without its query; a request in absolute form (`GET http://host/secrets/k`) too.
+const pathOf = (url: string): string | null => {
+  if (!url.startsWith('/')) {
+    try {
+      return new URL(url).pathname
+    } catch {
+      return null
+    }
+  }
+  const query = url.indexOf('?')
+  return query < 0 ? url : url.slice(0, query)
+}
+
+/** A request this route answers: a read, with its path (no query) and raw segments. */
+type ReadRequest = Readonly<{ path: string; organizationId: string | undefined; key: string }>
+
+const matchRead = (req: IncomingMessage): ReadRequest | null => {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return null
+  const path = pathOf(req.url ?? '')
+  if (path === null) return null
+  const match = READ_PATH.exec(path)
+  if (match === null) return null
+  return match[1] !== undefined ? { path, organizationId: undefined, key: match[1] } : { path, organizationId: match[2], key: match[3] }
+}
+
+export type SecretReadRoute = (req: IncomingMessage, res: ServerResponse) => boolean
+
+/**
+ * Reading a secret, the request every service makes at start and on every credential fetch,
+ * served on node:http directly: express's routing and per-request work cost more than the read
+ * itself (BENCHMARKS.md). It keeps the API's order and rules: request id and security headers,
+ * 401 before anything else, 400 for a bad organization id, 403 before the key is judged, and
+ * errors through the one error mapper. Returns false for any other request, which express serves.
+ */
+export const secretReadRoute = (secrets: SecretsService, tokens: Tokens, log: Logger): SecretReadRoute => (req, res) => {
+  const read = matchRead(req)
+  if (read === null) return false
+  const locals = startRequest(log, req, res, read.path)
+  const answer = async () => {
+    const principal = await bearerPrincipal(tokens, req.headers.authorization)
+    locals.principal = principal
+    const scope: Scope =
+      read.organizationId === undefined ? STANDARD : organizationScope(parseOrganizationId(decoded(read.organizationId)))
+    authorizeScope(principal, scope)
+    sendJson(res, 200, await secrets.get(principal, scope, parseKey(decoded(read.key))))
+  }
+  answer().catch((error: unknown) => sendError(res, locals, error))
+  return true
+}

@@ -1,0 +1,155 @@
+import net from 'node:net'
+import { adminToken, as, clientWith, request } from '../helpers/api'
+import { backends } from '../helpers/backends'
+import { newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
+
+// Reads of a secret are served on node:http directly and batched into shared queries
+// (api/routes/secret-read.route.ts, store/batcher.ts). These check what a caller sees: the same
+// answers, headers and errors as every other route, and never another caller's secret.
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+}
+
+/** One request written by hand, for request forms fetch() will not send. */
+const rawRequest = (url: string, head: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url)
+    const socket = net.connect(Number(port), hostname, () => socket.write(head))
+    let answer = ''
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')))
+    socket.on('end', () => resolve(answer))
+    socket.on('error', reject)
+  })
+
+describe.each(backends())('reading secrets on the %s store', (backend) => {
+  let vault: VaultProcess
+  let token: string
+  let api: ReturnType<typeof as>
+
+  beforeAll(async () => {
+    vault = await startVault(await newVaultSetup(backend))
+    token = await adminToken(vault.url)
+    api = as(vault.url, token)
+    expect((await api.post('/secrets', { key: 'db', secret: { user: 'u', password: 'p-db' } })).status).toBe(200)
+    expect((await api.post('/organizations/acme', { key: 'db', secret: { password: 'p-acme' } })).status).toBe(200)
+  })
+  afterAll(() => vault.stop())
+
+  it('answers with the request id and security headers, as every other route does', async () => {
+    const read = await request(vault.url, 'GET', '/secrets/db', { token, headers: { 'x-request-id': 'trace-42' } })
+    expect(read.status).toBe(200)
+    expect(read.headers.get('x-request-id')).toBe('trace-42')
+    expect(read.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(Number(read.headers.get('content-length'))).toBe(Buffer.byteLength(read.text))
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(read.headers.get(name)).toBe(value)
+    const generated = await api.get('/secrets/db')
+    expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it.each([
+    ['in capitals', '/SECRETS/db'],
+    ['with a trailing slash', '/secrets/db/'],
+    ['with a query string', '/secrets/db?version=1'],
+    ['percent-encoded', '/secrets/%64%62'],
+  ])('reads a standard secret %s', async (_name, path) => {
+    const read = await api.get(path)
+    expect(read.status).toBe(200)
+    expect(read.body.secret).toEqual({ user: 'u', password: 'p-db' })
+  })
+
+  it.each([
+    ['in capitals', '/Organizations/acme/db'],
+    ['with a trailing slash', '/organizations/acme/db/'],
+  ])('reads an organization secret %s', async (_name, path) => {
+    const read = await api.get(path)
+    expect(read.status).toBe(200)
+    expect(read.body).toMatchObject({ id: 'db', organizationId: 'acme', secret: { password: 'p-acme' } })
+  })
+
+  it('answers HEAD with the headers of the read and no body', async () => {
+    const head = await request(vault.url, 'HEAD', '/secrets/db', { token })
+    expect(head.status).toBe(200)
+    expect(head.text).toBe('')
+    const read = await api.get('/secrets/db')
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(read.text)))
+    expect((await request(vault.url, 'HEAD', '/secrets/db')).status).toBe(401)
+  })
+
+  it('reads a request written in absolute form', async () => {
+    const { host } = new URL(vault.url)
+    const answer = await rawRequest(
+      vault.url,
+      `GET ${vault.url}/secrets/db HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    )
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK')
+    expect(answer).toContain('"password":"p-db"')
+  })
+
+  it('refuses in the API order: 401, then 400 for the organization id, then 403, then 400 for the key', async () => {
+    const orgOnly = await clientWith(vault.url, token, { organizations: ['acme'] })
+    const noToken = await request(vault.url, 'GET', '/secrets/db')
+    expect(noToken.status).toBe(401)
+    expect(noToken.headers.get('www-authenticate')).toBe('Bearer')
+    expect(noToken.body).toEqual({ message: expect.any(String) })
+    expect((await request(vault.url, 'GET', '/secrets/db', { token: `${token}x` })).status).toBe(401)
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(noToken.headers.get(name)).toBe(value)
+
+    const badOrganization = await request(vault.url, 'GET', '/organizations/-acme/db', { token: orgOnly.token })
+    expect(badOrganization.status).toBe(400)
+    expect(badOrganization.body.message).toMatch(/organizationId/)
+
+    // A standard secret with a bad key: refused for the grant before the key is judged.
+    expect((await request(vault.url, 'GET', '/secrets/-bad', { token: orgOnly.token })).status).toBe(403)
+    const badKey = await request(vault.url, 'GET', '/organizations/acme/-bad', { token: orgOnly.token })
+    expect(badKey.status).toBe(400)
+    expect(badKey.body.message).toMatch(/key/)
+    expect((await request(vault.url, 'GET', '/organizations/acme/%E0%A4%A', { token: orgOnly.token })).body).toEqual({
+      message: 'The request path is not validly encoded',
+    })
+    expect((await request(vault.url, 'GET', '/organizations/acme/db', { token: orgOnly.token })).body.secret).toEqual({
+      password: 'p-acme',
+    })
+    expect((await request(vault.url, 'GET', '/organizations/other/db', { token: orgOnly.token })).status).toBe(403)
+  })
+
+  it('gives each of many concurrent readers its own secret, and 404 for the missing ones', async () => {
+    const keys = Array.from({ length: 60 }, (_, i) => `many-${i}`)
+    for (const [i, key] of keys.entries()) {
+      const scope = i % 2 === 0 ? '/secrets' : '/organizations/acme'
+      expect((await api.post(scope, { key, secret: { value: `v-${i}` } })).status).toBe(200)
+    }
+    // Several rounds of reads in flight at once, in a shuffled order, with keys that do not
+    // exist (or exist in the other namespace only) mixed in: the batches mix them all.
+    const asked = [...keys.entries()].flatMap(([i, key]) => [
+      { path: `${i % 2 === 0 ? '/secrets' : '/organizations/acme'}/${key}`, expected: `v-${i}` },
+      { path: `${i % 2 === 0 ? '/organizations/acme' : '/secrets'}/${key}`, expected: null },
+    ])
+    const rounds = [...asked, ...asked, ...asked].sort(() => Math.random() - 0.5)
+    const reads = await Promise.all(rounds.map(async ({ path, expected }) => ({ expected, read: await api.get(path) })))
+    for (const { expected, read } of reads) {
+      if (expected === null) {
+        expect(read.status).toBe(404)
+      } else {
+        expect(read.status).toBe(200)
+        expect(read.body.secret).toEqual({ value: expected })
+      }
+    }
+  })
+
+  it('sees every acknowledged change at once, even among concurrent reads', async () => {
+    expect((await api.post('/secrets', { key: 'moving', secret: { v: 0 } })).status).toBe(200)
+    for (let version = 1; version <= 5; version += 1) {
+      expect((await api.post('/secrets/moving', { secret: { v: version } })).status).toBe(200)
+      const reads = await Promise.all(Array.from({ length: 20 }, () => api.get('/secrets/moving')))
+      for (const read of reads) expect(read.body.secret).toEqual({ v: version })
+    }
+    expect((await api.delete('/secrets/moving')).status).toBe(204)
+    const afterDelete = await Promise.all(Array.from({ length: 20 }, () => api.get('/secrets/moving')))
+    for (const read of afterDelete) expect(read.status).toBe(404)
+  })
+})

@@ -32,17 +32,29 @@ type Ceiling = 'HTTP' | 'storage'
 
 const CEILING_OF: Record<Operation, Ceiling> = { read: 'HTTP', create: 'storage', update: 'storage', delete: 'storage', token: 'HTTP' }
 
-/** A target of the issue, as text for the table and as a check of one run. */
-type Target = Readonly<{ text: string; met: (m: Measurement, ratio: number) => boolean }>
+/** A target of the issue, as text for the table and as a check of one run: the parts it missed. */
+type Target = Readonly<{ text: string; missed: (m: Measurement, ratio: number) => string[] }>
 
 const targetOf = (operation: Operation, connections: number): Target | null => {
   if (operation === 'read' && connections === 32) {
-    return { text: '≥ 50% of HTTP, p99 < 10 ms', met: (m, ratio) => ratio >= 0.5 && m.p99Ms < 10 }
+    return {
+      text: '≥ 50% of HTTP, p99 < 10 ms',
+      missed: (m, ratio) => [...(ratio >= 0.5 ? [] : ['throughput']), ...(m.p99Ms < 10 ? [] : ['p99'])],
+    }
   }
   if (operation === 'create' || operation === 'update') {
-    return { text: '≥ 25% of storage', met: (_m, ratio) => ratio >= 0.25 }
+    return { text: '≥ 25% of storage', missed: (_m, ratio) => (ratio >= 0.25 ? [] : ['throughput']) }
   }
   return null
+}
+
+// 'yes', or which part of a two-part target was missed (a run with failures meets nothing).
+const metText = (target: Target | null, m: Measurement, ratio: number): string => {
+  if (target === null) return ''
+  if (failures(m) > 0) return '**no**'
+  const missed = target.missed(m, ratio)
+  if (missed.length === 0) return 'yes'
+  return target.text.includes(',') && missed.length === 1 ? `**no** (${missed[0]}; the rest met)` : '**no**'
 }
 
 const num = (value: number): string => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–')
@@ -89,7 +101,7 @@ export const vaultTable = (report: Report): string => {
     const ceiling = ceilingAt(kind === 'HTTP' ? report.httpCeiling : report.storageCeiling, m.connections)
     const ratio = ceiling === undefined || ceiling.perSecond === 0 ? Number.NaN : m.perSecond / ceiling.perSecond
     const target = targetOf(operation, m.connections)
-    const met = target === null ? '' : failures(m) === 0 && target.met(m, ratio) ? 'yes' : '**no**'
+    const met = metText(target, m, ratio)
     rows.push(
       `| ${operation} | ${m.connections} | ${num(m.perSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(ratio)} of ${kind} | ${target?.text ?? ''} | ${met} | ${failureText(m)} |`,
     )

@@ -23,17 +23,17 @@ const decoded = (segment: string): string => {
   }
 }
 
-// The path without its query; a request in absolute form (`GET http://host/secrets/k`) too.
+// The path without its query, as sent (no dot segments resolved); of a request in absolute form
+// (`GET http://host/secrets/k`) too. null: no path this route could answer.
 const pathOf = (url: string): string | null => {
+  let start = 0
   if (!url.startsWith('/')) {
-    try {
-      return new URL(url).pathname
-    } catch {
-      return null
-    }
+    const authority = url.indexOf('://')
+    start = authority < 0 ? -1 : url.indexOf('/', authority + 3)
+    if (start < 0) return null
   }
-  const query = url.indexOf('?')
-  return query < 0 ? url : url.slice(0, query)
+  const query = url.indexOf('?', start)
+  return url.slice(start, query < 0 ? undefined : query)
 }
 
 /** A request this route answers: a read, with its path (no query) and raw segments. */

@@ -88,6 +88,13 @@ describe.each(backends())('reading secrets on the %s store', (backend) => {
     )
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK')
     expect(answer).toContain('"password":"p-db"')
+    // The path is taken as sent, as express takes it: no dot segments resolved.
+    const dotted = await rawRequest(
+      vault.url,
+      `GET ${vault.url}/secrets/../secrets/db HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    )
+    expect(dotted.split('\r\n')[0]).toBe('HTTP/1.1 404 Not Found')
+    expect(dotted).not.toContain('p-db')
   })
 
   it('refuses in the API order: 401, then 400 for the organization id, then 403, then 400 for the key', async () => {

@@ -8,7 +8,7 @@ import type { Logger } from '../../common/logger'
 import { organizationScope, STANDARD, type Scope } from '../../common/types'
 import { bearerPrincipal } from '../middleware/authenticate'
 import { sendError } from '../middleware/errors'
-import { startRequest } from '../middleware/request-context'
+import { requestStarter } from '../middleware/request-context'
 import { sendJson } from '../respond'
 
 // `GET|HEAD /secrets/{key}` and `/organizations/{organizationId}/{key}`, matched as express
@@ -57,18 +57,21 @@ export type SecretReadRoute = (req: IncomingMessage, res: ServerResponse) => boo
  * 401 before anything else, 400 for a bad organization id, 403 before the key is judged, and
  * errors through the one error mapper. Returns false for any other request, which express serves.
  */
-export const secretReadRoute = (secrets: SecretsService, tokens: Tokens, log: Logger): SecretReadRoute => (req, res) => {
-  const read = matchRead(req)
-  if (read === null) return false
-  const locals = startRequest(log, req, res, read.path)
-  const answer = async () => {
-    const principal = await bearerPrincipal(tokens, req.headers.authorization)
-    locals.principal = principal
-    const scope: Scope =
-      read.organizationId === undefined ? STANDARD : organizationScope(parseOrganizationId(decoded(read.organizationId)))
-    authorizeScope(principal, scope)
-    sendJson(res, 200, await secrets.get(principal, scope, parseKey(decoded(read.key))))
+export const secretReadRoute = (secrets: SecretsService, tokens: Tokens, log: Logger): SecretReadRoute => {
+  const startRequest = requestStarter(log)
+  return (req, res) => {
+    const read = matchRead(req)
+    if (read === null) return false
+    const locals = startRequest(req, res, read.path)
+    const answer = async () => {
+      const principal = await bearerPrincipal(tokens, req.headers.authorization)
+      locals.principal = principal
+      const scope: Scope =
+        read.organizationId === undefined ? STANDARD : organizationScope(parseOrganizationId(decoded(read.organizationId)))
+      authorizeScope(principal, scope)
+      sendJson(res, 200, await secrets.get(principal, scope, parseKey(decoded(read.key))))
+    }
+    answer().catch((error: unknown) => sendError(res, locals, error))
+    return true
   }
-  answer().catch((error: unknown) => sendError(res, locals, error))
-  return true
 }

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { adminToken, as, clientWith, request } from '../helpers/api'
 import { backends } from '../helpers/backends'
-import { newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
+import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
 
 // Reads of a secret are served on node:http directly and batched into shared queries
 // (api/routes/secret-read.route.ts, store/batcher.ts). These check what a caller sees: the same
@@ -49,6 +49,22 @@ describe.each(backends())('reading secrets on the %s store', (backend) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(read.headers.get(name)).toBe(value)
     const generated = await api.get('/secrets/db')
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('writes one access log line per read, with the path but no query and no value', async () => {
+    const read = await request(vault.url, 'GET', '/secrets/db?note=hello', { token, headers: { 'x-request-id': 'log-check-1' } })
+    expect(read.status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const lines = vault
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"log-check-1"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines).toEqual([
+      expect.objectContaining({ msg: 'request', method: 'GET', path: '/secrets/db', status: 200, clientId: ADMIN_ID }),
+    ])
+    expect(vault.output()).not.toContain('p-db')
+    expect(vault.output()).not.toContain('hello')
   })
 
   it.each([

@@ -21,13 +21,12 @@ export const createBatcher = <I, O>(run: BatchRun<I, O>, maxBatch: number): Batc
     const batch = queue
     queue = []
     if (batch.length === 0) return
-    run(batch.map((waiting) => waiting.input)).then(
-      (outputs) => {
+    run(batch.map((waiting) => waiting.input))
+      .then((outputs) => {
         if (outputs.length !== batch.length) throw new Error('A batch run must answer every input')
         batch.forEach((waiting, index) => waiting.resolve(outputs[index]))
-      },
-      (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
-    ).catch((error: unknown) => batch.forEach((waiting) => waiting.reject(error)))
+      })
+      .catch((error: unknown) => batch.forEach((waiting) => waiting.reject(error)))
   }
 
   return (input) =>

@@ -21,7 +21,8 @@ export const createBatcher = <I, O>(run: BatchRun<I, O>, maxBatch: number): Batc
     const batch = queue
     queue = []
     if (batch.length === 0) return
-    run(batch.map((waiting) => waiting.input))
+    // Through a promise's executor: a run that throws instead of rejecting fails its callers too.
+    new Promise<readonly O[]>((resolve) => resolve(run(batch.map((waiting) => waiting.input))))
       .then((outputs) => {
         if (outputs.length !== batch.length) throw new Error('A batch run must answer every input')
         batch.forEach((waiting, index) => waiting.resolve(outputs[index]))

@@ -60,6 +60,15 @@ describe('batching calls into runs', () => {
     await expect(Promise.all([4, 5].map(batched))).resolves.toEqual([4, 5])
   })
 
+  it('fails every caller of a run that throws instead of rejecting', async () => {
+    const batched = createBatcher((): Promise<readonly number[]> => {
+      throw new Error('thrown')
+    }, 2)
+    // Three callers: two flushed at once when the batch is full, one at the end of the turn.
+    const outcomes = await Promise.allSettled([1, 2, 3].map(batched))
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected', 'rejected'])
+  })
+
   it('fails the callers of a run that does not answer each of them', async () => {
     const batched = createBatcher(async (inputs: readonly number[]) => inputs.slice(1), 64)
     await expect(Promise.all([1, 2].map(batched))).rejects.toThrow('A batch run must answer every input')

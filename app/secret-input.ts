@@ -1,6 +1,6 @@
 import { camelCaseKeys } from '../common/camel-case'
 import { ValidationError } from '../common/errors'
-import type { JsonObject, OrganizationId, SecretKey } from '../common/types'
+import { organizationScope, STANDARD, type JsonObject, type OrganizationId, type Scope, type SecretKey } from '../common/types'
 
 /** The contract's id rule for keys and organization ids: 1-256 of A-Z a-z 0-9 _ + = . @ -, first alphanumeric. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_+=.@-]{0,255}$/
@@ -22,6 +22,10 @@ export const parseKey = (value: unknown, field = 'key'): SecretKey => {
 
 export const parseOrganizationId = (value: unknown): OrganizationId =>
   parseKey(value, 'organizationId') as string as OrganizationId
+
+/** The namespace a REST path names: standard without an organization id, else that organization's. */
+export const parseScope = (organizationId: unknown): Scope =>
+  organizationId === undefined ? STANDARD : organizationScope(parseOrganizationId(organizationId))
 
 /** A JSON object: not null, not an array. */
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { authorizeScope } from '../../app/authorization'
-import { parseKey, parseOrganizationId } from '../../app/secret-input'
+import { parseKey, parseScope } from '../../app/secret-input'
 import type { SecretsService } from '../../app/secrets.service'
 import type { Tokens } from '../../app/tokens'
 import { ValidationError } from '../../common/errors'
 import type { Logger } from '../../common/logger'
-import { organizationScope, STANDARD, type Scope } from '../../common/types'
 import { bearerPrincipal } from '../middleware/authenticate'
 import { sendError } from '../middleware/errors'
 import { requestStarter } from '../middleware/request-context'
@@ -66,8 +65,7 @@ export const secretReadRoute = (secrets: SecretsService, tokens: Tokens, log: Lo
     const answer = async () => {
       const principal = await bearerPrincipal(tokens, req.headers.authorization)
       locals.principal = principal
-      const scope: Scope =
-        read.organizationId === undefined ? STANDARD : organizationScope(parseOrganizationId(decoded(read.organizationId)))
+      const scope = parseScope(read.organizationId === undefined ? undefined : decoded(read.organizationId))
       authorizeScope(principal, scope)
       sendJson(res, 200, await secrets.get(principal, scope, parseKey(decoded(read.key))))
     }

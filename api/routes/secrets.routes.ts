@@ -1,17 +1,16 @@
 import { Router, type NextFunction, type Request, type Response } from 'express'
 import { authorizeScope } from '../../app/authorization'
-import { parseBody, parseCreateInput, parseKey, parseOrganizationId, parseUpdateInput } from '../../app/secret-input'
+import { parseBody, parseCreateInput, parseKey, parseScope, parseUpdateInput } from '../../app/secret-input'
 import type { SecretsService } from '../../app/secrets.service'
 import { ValidationError } from '../../common/errors'
-import { organizationScope, STANDARD, type Scope } from '../../common/types'
+import type { Scope } from '../../common/types'
 import { jsonBody } from '../middleware/json-body'
 import { principalOf } from './principal'
 
 /** The two namespaces share every route shape; the organization's id comes from the path. */
 const NAMESPACES = ['/secrets', '/organizations/:organizationId'] as const
 
-const scopeOf = (req: Request): Scope =>
-  req.params.organizationId === undefined ? STANDARD : organizationScope(parseOrganizationId(req.params.organizationId))
+const scopeOf = (req: Request): Scope => parseScope(req.params.organizationId)
 
 // Deny by default, before the body is even read: a client without the grant learns nothing more.
 const authorize = (req: Request, res: Response, next: NextFunction) => {

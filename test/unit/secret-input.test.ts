@@ -1,8 +1,15 @@
-import { MAX_SECRET_BYTES, parseBody, parseCreateInput, parseKey, parseUpdateInput } from '../../app/secret-input'
+import { MAX_SECRET_BYTES, parseBody, parseCreateInput, parseKey, parseScope, parseUpdateInput } from '../../app/secret-input'
 import { parseNewClient } from '../../app/client-input'
 import { ValidationError } from '../../common/errors'
 
 describe('keys and organization ids', () => {
+  it('names the standard namespace without an organization id, else that organization', () => {
+    expect(parseScope(undefined)).toEqual({ kind: 'standard' })
+    expect(parseScope('acme')).toEqual({ kind: 'organization', organizationId: 'acme' })
+    expect(() => parseScope('-acme')).toThrow('organizationId must be')
+    expect(() => parseScope('')).toThrow(ValidationError)
+  })
+
   it.each(['a', 'Z9', 'my.key@x+y=z_w-v', `a${'b'.repeat(255)}`])('accepts %s', (key) => {
     expect(parseKey(key)).toBe(key)
   })

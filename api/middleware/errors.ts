@@ -8,12 +8,15 @@ import { localsOf, type Locals } from './request-context'
 /** Errors that body-parser and the router raise for what a client sent. */
 type HttpInputError = Error & { status?: number; statusCode?: number; type?: string; expose?: boolean }
 
+/** A path segment that does not percent-decode: the same 400 from express's router and from ours. */
+export const badPathEncoding = (): ValidationError => new ValidationError('The request path is not validly encoded')
+
 const clientInputError = (error: HttpInputError): VaultError | null => {
   const status = error.status ?? error.statusCode
   if (typeof status !== 'number' || status < 400 || status >= 500) return null
   if (status === 413) return new PayloadTooLargeError('The request body is too large')
   if (error.type === 'entity.parse.failed') return new ValidationError('The request body is not valid JSON')
-  if (error instanceof URIError) return new ValidationError('The request path is not validly encoded')
+  if (error instanceof URIError) return badPathEncoding()
   return new ValidationError('The request could not be read')
 }
 

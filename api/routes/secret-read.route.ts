@@ -3,10 +3,9 @@ import { authorizeScope } from '../../app/authorization'
 import { parseKey, parseScope } from '../../app/secret-input'
 import type { SecretsService } from '../../app/secrets.service'
 import type { Tokens } from '../../app/tokens'
-import { ValidationError } from '../../common/errors'
 import type { Logger } from '../../common/logger'
 import { bearerPrincipal } from '../middleware/authenticate'
-import { sendError } from '../middleware/errors'
+import { badPathEncoding, sendError } from '../middleware/errors'
 import { requestStarter } from '../middleware/request-context'
 import { sendJson } from '../respond'
 
@@ -18,7 +17,7 @@ const decoded = (segment: string): string => {
   try {
     return decodeURIComponent(segment)
   } catch {
-    throw new ValidationError('The request path is not validly encoded')
+    throw badPathEncoding()
   }
 }
 

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { DATA_KEY_CACHE_SIZE } from './app/data-key-cache'
 import { CLIENT_ID_PATTERN } from './common/types'
 
 /** The whole configuration of one vault process, read once from the environment. */
@@ -17,6 +18,8 @@ export type Config = Readonly<{
   tokenTtlSeconds: number
   /** Token requests allowed per minute, for each client id and for each address. */
   tokenRateLimit: number
+  /** Unwrapped data keys kept in memory for reads (app/data-key-cache.ts); 0: none. */
+  dataKeyCacheSize: number
 }>
 
 export type VaultEnv = 'dev' | 'stg' | 'prd'
@@ -54,6 +57,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     tokenTtlSeconds: integer(env, 'VAULT_TOKEN_TTL_SECONDS', 3600, 1, 86400),
     tokenRateLimit: integer(env, 'VAULT_TOKEN_RATE_LIMIT', 120, 1, 1_000_000),
+    dataKeyCacheSize: integer(env, 'VAULT_DATA_KEY_CACHE_SIZE', DATA_KEY_CACHE_SIZE, 0, 1_000_000),
   })
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { createApp } from './api/app'
 import { createClientsService, type CreatedClient } from './app/clients.service'
 import { recoverAll } from './app/recovery'
+import { createDataKeyCache } from './app/data-key-cache'
 import { createSecretsService } from './app/secrets.service'
 import { createTokens } from './app/tokens'
 import type { Logger } from './common/logger'
@@ -42,7 +43,9 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
     const clients = createClientsService(pool, master, tokens)
     const generated = await clients.ensureBootstrapAdmin(config.bootstrapClient)
     if (generated !== null) announceGeneratedAdmin(generated)
-    const secrets = createSecretsService({ pool, eventStore, log, master, naming: config })
+    const dataKeys = createDataKeyCache(master, config.dataKeyCacheSize)
+    cleanups.push(async () => dataKeys.close())
+    const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys })
 
     const app = createApp({
       secrets,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../common/aggregates/secret.commands'
-import { cipherFromWrapped, generateKey, wrapDataKey, type MasterKey } from '../common/encryption'
+import { generateKey, wrapDataKey, type MasterKey } from '../common/encryption'
 import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError } from '../common/errors'
 import { buildHistory, type HistoryEntry } from '../common/read-models/secret-history.projection'
 import { projectSecretRow } from '../common/read-models/secrets.projection'
@@ -19,11 +19,12 @@ import {
 } from '../store/secrets.repository'
 import { createBatcher } from '../store/batcher'
 import { authorizeScope } from './authorization'
+import type { DataKeyCache } from './data-key-cache'
 import { finishPending, finishPendingForKey, type RecoveryDeps } from './recovery'
 import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
 import { newArn, toMetadata, toSecretView, type NamingConfig, type SecretMetadata, type SecretView } from './secret-views'
 
-export type SecretsServiceDeps = RecoveryDeps & Readonly<{ master: MasterKey; naming: NamingConfig }>
+export type SecretsServiceDeps = RecoveryDeps & Readonly<{ master: MasterKey; naming: NamingConfig; dataKeys: DataKeyCache }>
 
 /** The most reads one query answers; more wait for the next. */
 const READ_BATCH = 64
@@ -40,7 +41,7 @@ export type SecretsService = Readonly<{
 }>
 
 export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
-  const { pool, eventStore, master, naming, log } = deps
+  const { pool, eventStore, master, naming, log, dataKeys } = deps
   const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
   // Reads that arrive together share one query (store/batcher.ts): at 32 connections this
   // tripled reads per second against one query each (BENCHMARKS.md).
@@ -106,8 +107,9 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
     if (found === null) throw new SecretNotFoundError()
     const { row, wrappedDataKey } = found
     try {
-      // One query on our pool gave both the row and its wrapped key; no data key is cached.
-      const cipher = cipherFromWrapped(master, wrappedDataKey, row.aggregateId)
+      // One query on our pool gave both the row and its wrapped key, which decides; the cache
+      // only saves unwrapping the same wrapped key again (app/data-key-cache.ts).
+      const cipher = dataKeys.cipherOf(row.aggregateId, wrappedDataKey)
       const view = toSecretView(naming.env, row, JSON.parse(cipher.decrypt(row.value, row.version)) as JsonObject)
       log.debug('secret read', { aggregateId: row.aggregateId, version: row.version })
       return view
@@ -165,6 +167,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       // SECURITY: crypto-shredding, after SecretDeleted is stored. Should we die before this,
       // the pending intent makes the next start (or the next write of this key) finish it.
       await eventStore.secretsManager.deleteSecret(row.aggregateId)
+      dataKeys.forget(row.aggregateId)
       await settle(client, ref, row.aggregateId, null, false)
       log.debug('secret deleted and its data key shredded', { aggregateId: row.aggregateId })
       return 'deleted'

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { createDataKeyCache } from '../app/data-key-cache'
 import { createSecretsService, type SecretsService } from '../app/secrets.service'
 import type { CreateSecretInput } from '../app/secret-input'
 import type { MasterKey } from '../common/encryption'
@@ -36,6 +37,8 @@ export const seedScale = async (connection: ConnectionSettings, master: MasterKe
     log: createLogger('warn'),
     master,
     naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } },
+    // It only writes: no read would use a cached key.
+    dataKeys: createDataKeyCache(master, 0),
   })
   const started = performance.now()
   const deadline = started + plan.seconds * 1000

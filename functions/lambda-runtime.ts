@@ -1,4 +1,5 @@
 import { knownError } from '../app/known-errors'
+import { createDataKeyCache } from '../app/data-key-cache'
 import { createSecretsService } from '../app/secrets.service'
 import { masterKeyFrom } from '../common/encryption'
 import { createLogger, type Logger } from '../common/logger'
@@ -40,8 +41,13 @@ const openRuntime = async (): Promise<Runtime> => {
   const log = createLogger(config.logLevel)
   const master = masterKeyFrom(config.masterKey as Buffer)
   const { pool, eventStore, close } = await openStore(connectionFromUrl(config.databaseUrl as string), master)
-  const secrets = createSecretsService({ pool, eventStore, log, master, naming: config })
-  return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log), close })
+  const dataKeys = createDataKeyCache(master, config.dataKeyCacheSize)
+  const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys })
+  const closeAll = async () => {
+    dataKeys.close()
+    await close()
+  }
+  return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log), close: closeAll })
 }
 
 /** Closes the store connections, for a host that stops a container cleanly (and for tests). */

@@ -213,6 +213,20 @@ describeWithServer('two vault processes on one PostgreSQL', () => {
     expect((await userOnB.get('/secrets/ryw-0')).status).toBe(404)
   })
 
+  it('reads a secret as gone on a process that has just read it many times, once the other deletes it, then reads its new incarnation', async () => {
+    const key = 'read-then-shredded-elsewhere'
+    expect((await a.post('/secrets', { key, secret: { v: 'first' } })).status).toBe(200)
+    // Repeated reads through b: its data key is cached there (app/data-key-cache.ts).
+    for (let i = 0; i < 5; i++) expect((await b.get(`/secrets/${key}`)).body.secret).toEqual({ v: 'first' })
+    expect((await a.delete(`/secrets/${key}`)).status).toBe(204)
+    const afterDelete = await Promise.all(Array.from({ length: 5 }, () => b.get(`/secrets/${key}`)))
+    expect(afterDelete.map((r) => r.status)).toEqual([404, 404, 404, 404, 404])
+    expect((await a.post('/secrets', { key, secret: { v: 'second' } })).status).toBe(200)
+    expect((await b.get(`/secrets/${key}`)).body.secret).toEqual({ v: 'second' })
+    expect((await a.post(`/secrets/${key}`, { secret: { v: 'third' } })).status).toBe(200)
+    expect((await b.get(`/secrets/${key}`)).body.secret).toEqual({ v: 'third' })
+  })
+
   it('keeps both processes free of internal errors and stack traces', () => {
     for (const vault of [first, second]) {
       expect(vault.output()).not.toMatch(/"level":"error"/)

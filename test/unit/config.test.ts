@@ -19,6 +19,9 @@ describe('loadConfig', () => {
       bootstrapClient: null,
       aws: { region: 'us-east-1', accountId: '000000000000' },
       logLevel: 'info',
+      tokenTtlSeconds: 3600,
+      tokenRateLimit: 120,
+      dataKeyCacheSize: 10_000,
     })
     expect(Object.isFrozen(config)).toBe(true)
   })
@@ -36,6 +39,9 @@ describe('loadConfig', () => {
       VAULT_AWS_REGION: 'eu-west-1',
       VAULT_AWS_ACCOUNT_ID: '123456789012',
       LOG_LEVEL: 'debug',
+      VAULT_TOKEN_TTL_SECONDS: '600',
+      VAULT_TOKEN_RATE_LIMIT: '30',
+      VAULT_DATA_KEY_CACHE_SIZE: '0',
     })
     expect(config).toMatchObject({
       port: 8080,
@@ -46,6 +52,9 @@ describe('loadConfig', () => {
       bootstrapClient: { clientId: 'admin', clientSecret: 'a-long-enough-secret' },
       aws: { region: 'eu-west-1', accountId: '123456789012' },
       logLevel: 'debug',
+      tokenTtlSeconds: 600,
+      tokenRateLimit: 30,
+      dataKeyCacheSize: 0,
     })
     expect(config.masterKey?.equals(Buffer.from(KEY, 'base64'))).toBe(true)
   })
@@ -73,6 +82,9 @@ describe('loadConfig', () => {
     ['VAULT_AWS_REGION', { VAULT_AWS_REGION: 'nowhere' }],
     ['VAULT_AWS_ACCOUNT_ID', { VAULT_AWS_ACCOUNT_ID: '12' }],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }],
+    ['VAULT_DATA_KEY_CACHE_SIZE', { VAULT_DATA_KEY_CACHE_SIZE: '-1' }],
+    ['VAULT_DATA_KEY_CACHE_SIZE', { VAULT_DATA_KEY_CACHE_SIZE: 'lots' }],
+    ['VAULT_DATA_KEY_CACHE_SIZE', { VAULT_DATA_KEY_CACHE_SIZE: '1000001' }],
   ])('stops on a bad %s with a message naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}`))

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto'
 import fc from 'fast-check'
+import { createDataKeyCache } from '../../app/data-key-cache'
 import { createSecretsService, type SecretsService } from '../../app/secrets.service'
 import { masterKeyFrom } from '../../common/encryption'
 import { createLogger } from '../../common/logger'
@@ -50,7 +51,7 @@ withServer('the functions, called as AWS Lambda calls them', () => {
     process.env.LOG_LEVEL = 'error'
     const master = masterKeyFrom(MASTER_KEY)
     store = await openStore(connectionFromUrl(databaseUrl), master)
-    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } } })
+    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master) })
   })
   afterAll(async () => {
     await closeLambdaRuntime()
@@ -235,7 +236,7 @@ withServer('the functions, fed whatever a caller can send', () => {
   beforeAll(async () => {
     const master = masterKeyFrom(crypto.randomBytes(32))
     store = await openStore(connectionFromUrl(await createServerDatabase()), master)
-    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } } })
+    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master) })
     await service.create(admin, STANDARD, { key: 'seeded' as never, secret: { pwd: 'seeded-value' } })
   })
   afterAll(() => store?.close())

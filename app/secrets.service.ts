@@ -56,7 +56,10 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
     withKeyLock(pool, ref, async (client) => {
       let state = await readForWrite(client, ref)
       if (state.pending.length > 0) {
-        for (const pending of state.pending) await finishPending(deps, client, pending)
+        for (const pending of state.pending) {
+          await finishPending(deps, client, pending)
+          if (pending.operation === 'delete') dataKeys.forget(pending.aggregateId)
+        }
         state = await readForWrite(client, ref)
       }
       return work(client, state)
@@ -161,6 +164,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
         // The recorded intent finishes the delete (now, or at the next start if the store is down);
         // an incarnation that was already deleted only needs its read model settled.
         await settleAfterFailure(client, ref)
+        dataKeys.forget(row.aggregateId)
         if (error instanceof SecretNotFoundError) return 'absent'
         throw error
       }

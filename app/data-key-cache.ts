@@ -23,8 +23,8 @@ export type DataKeyCache = Readonly<{
 type Entry = { wrapped: string; key: Buffer; cipher: SecretCipher; expiresAtMs: number }
 
 /**
- * Unwrapping a data key is one AES-GCM open per read, a sixth of a read's CPU (BENCHMARKS.md).
- * This keeps up to `size` unwrapped keys, each for at most DATA_KEY_TTL_MS.
+ * Unwrapping a data key is one AES-GCM open per read, about 8% of a read's CPU (BENCHMARKS.md,
+ * "Third round"). This keeps up to `size` unwrapped keys, each for at most DATA_KEY_TTL_MS.
  *
  * It cannot make a read wrong on any process: a read still asks PostgreSQL for the live row and
  * its wrapped key in the same query, and uses a cached key only when the wrapped key stored now

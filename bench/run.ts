@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { serverFacts, storeConnection } from './database'
+import { serverFacts, storeConnection, storeSettings } from './database'
 import { startHttpCeiling } from './http-ceiling'
 import { loadHttp } from './load'
 import { describeMachine, fileSystemOf } from './machine'
@@ -11,6 +11,7 @@ import { readRequest } from './requests'
 import { measureVault } from './scenarios'
 import { fetchToken, readAnswerBytes, seedSecrets } from './seed'
 import type { Measurement } from './stats'
+import { measureEventStoreCeiling } from './event-store-ceiling'
 import { measureStorageCeiling } from './storage-ceiling'
 import { ADMIN_ID, startVault, type Vault } from './vault'
 
@@ -33,6 +34,8 @@ const measure = async (plan: Plan, vault: Vault, started: number): Promise<Repor
 
   const storageCeiling = await measureStorageCeiling(connection, plan.connections, plan.seconds)
   storageCeiling.forEach((m) => line('storage ceiling', m))
+  const eventStoreCeiling = await measureEventStoreCeiling(storeSettings(vault), plan.connections, plan.seconds)
+  eventStoreCeiling.forEach((m) => line('event store', m))
 
   const runId = crypto.randomBytes(3).toString('hex')
   const token = await fetchToken(vault.url, ADMIN_ID, vault.adminSecret)
@@ -72,6 +75,7 @@ const measure = async (plan: Plan, vault: Vault, started: number): Promise<Repor
     runId,
     httpCeiling,
     storageCeiling,
+    eventStoreCeiling,
     vault: vaultRuns,
     wallSeconds: (performance.now() - started) / 1000,
   }

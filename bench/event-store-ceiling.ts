@@ -1,0 +1,73 @@
+import crypto from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import pg from 'pg'
+import type { ConnectionSettings } from '../store/connection'
+import { measurement, type Measurement } from './stats'
+
+// reSolve ships CommonJS without usable typings (see store/event-store.ts): the calls made here are typed here.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const createAdapter = require('@resolve-js/eventstore-postgresql').default as (config: object) => ScratchAdapter
+type ScratchAdapter = { init: () => Promise<void>; dispose: () => Promise<void>; saveEvent: (event: object) => Promise<unknown> }
+
+const WARMUP_SAVES_PER_WRITER = 20
+
+/**
+ * A reference for writes beside the storage ceiling: events saved per second by reSolve's
+ * PostgreSQL adapter alone, the statement every vault write ends in, with nothing else (no
+ * HTTP, lock, intent, aggregate load or read model). N writers in closed loops, each with its
+ * own adapter (one connection), each save the first event of a fresh aggregate with a payload
+ * the size of a secret event's, into a scratch event store in its own schema on the same
+ * server, dropped afterwards.
+ */
+export const measureEventStoreCeiling = async (
+  settings: ConnectionSettings,
+  connections: readonly number[],
+  seconds: number,
+): Promise<Measurement[]> => {
+  const schema = `bench_eventstore_${crypto.randomBytes(4).toString('hex')}`
+  const admin = new pg.Client(settings)
+  await admin.connect()
+  try {
+    await admin.query(`CREATE SCHEMA ${schema}`)
+    const first = createAdapter({ ...settings, databaseName: schema })
+    await first.init()
+    await first.dispose()
+    const results: Measurement[] = []
+    for (const writers of connections) results.push(await saveLoop(settings, schema, writers, seconds))
+    return results
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
+    await admin.end()
+  }
+}
+
+const saveLoop = async (settings: ConnectionSettings, schema: string, writers: number, seconds: number) => {
+  // About a SecretUpdated event: metadata in clear and a sealed value.
+  const payload = { organizationId: null, key: 'bench-key', actor: 'EVBENCH', value: `v1.${crypto.randomBytes(96).toString('base64url')}` }
+  const save = (adapter: ScratchAdapter) =>
+    adapter.saveEvent({ aggregateId: crypto.randomUUID(), aggregateVersion: 1, type: 'BenchEvent', timestamp: Date.now(), payload })
+  const adapters = Array.from({ length: writers }, () => createAdapter({ ...settings, databaseName: schema }))
+  try {
+    await Promise.all(adapters.map(async (adapter) => {
+      for (let i = 0; i < WARMUP_SAVES_PER_WRITER; i++) await save(adapter)
+    }))
+    const latencies: number[] = []
+    let errors = 0
+    const started = performance.now()
+    const deadline = started + seconds * 1000
+    await Promise.all(adapters.map(async (adapter) => {
+      while (performance.now() < deadline) {
+        const sent = performance.now()
+        try {
+          await save(adapter)
+          latencies.push(performance.now() - sent)
+        } catch {
+          errors++
+        }
+      }
+    }))
+    return measurement(writers, latencies, (performance.now() - started) / 1000, {}, errors)
+  } finally {
+    await Promise.all(adapters.map((adapter) => adapter.dispose().catch(() => undefined)))
+  }
+}

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto'
-import { performance } from 'node:perf_hooks'
 import pg from 'pg'
 import type { ConnectionSettings } from '../store/connection'
-import { measurement, type Measurement } from './stats'
+import { measureClosedLoops } from './closed-loops'
+import type { Measurement } from './stats'
 
 // reSolve ships CommonJS without usable typings (see store/event-store.ts): the calls made here are typed here.
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -48,25 +48,7 @@ const saveLoop = async (settings: ConnectionSettings, schema: string, writers: n
     adapter.saveEvent({ aggregateId: crypto.randomUUID(), aggregateVersion: 1, type: 'BenchEvent', timestamp: Date.now(), payload })
   const adapters = Array.from({ length: writers }, () => createAdapter({ ...settings, databaseName: schema }))
   try {
-    await Promise.all(adapters.map(async (adapter) => {
-      for (let i = 0; i < WARMUP_SAVES_PER_WRITER; i++) await save(adapter)
-    }))
-    const latencies: number[] = []
-    let errors = 0
-    const started = performance.now()
-    const deadline = started + seconds * 1000
-    await Promise.all(adapters.map(async (adapter) => {
-      while (performance.now() < deadline) {
-        const sent = performance.now()
-        try {
-          await save(adapter)
-          latencies.push(performance.now() - sent)
-        } catch {
-          errors++
-        }
-      }
-    }))
-    return measurement(writers, latencies, (performance.now() - started) / 1000, {}, errors)
+    return await measureClosedLoops(adapters, seconds, WARMUP_SAVES_PER_WRITER, save)
   } finally {
     await Promise.all(adapters.map((adapter) => adapter.dispose().catch(() => undefined)))
   }

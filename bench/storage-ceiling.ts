@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
-import { performance } from 'node:perf_hooks'
 import pg from 'pg'
-import { measurement, type Measurement } from './stats'
+import { measureClosedLoops } from './closed-loops'
+import type { Measurement } from './stats'
 
 /** Bytes of the text column of each inserted row (about one stored secret event). */
 const PAYLOAD_BYTES = 256
@@ -44,25 +44,7 @@ const insertLoop = async (connection: pg.ClientConfig, table: string, clients: n
     }),
   )
   try {
-    await Promise.all(pool.map(async (client) => {
-      for (let i = 0; i < WARMUP_INSERTS_PER_CLIENT; i++) await client.query(sql, [payload])
-    }))
-    const latencies: number[] = []
-    let errors = 0
-    const started = performance.now()
-    const deadline = started + seconds * 1000
-    await Promise.all(pool.map(async (client) => {
-      while (performance.now() < deadline) {
-        const sent = performance.now()
-        try {
-          await client.query(sql, [payload])
-          latencies.push(performance.now() - sent)
-        } catch {
-          errors++
-        }
-      }
-    }))
-    return measurement(clients, latencies, (performance.now() - started) / 1000, {}, errors)
+    return await measureClosedLoops(pool, seconds, WARMUP_INSERTS_PER_CLIENT, (client) => client.query(sql, [payload]))
   } finally {
     await Promise.all(pool.map((client) => client.end().catch(() => undefined)))
   }

@@ -75,6 +75,12 @@ const failureText = (m: Measurement, bold = true): string => {
 const ceilingAt = (ceilings: readonly Measurement[], connections: number): Measurement | undefined =>
   ceilings.find((m) => m.connections === connections)
 
+/** A run's throughput as a share of the reference measured at its concurrency (NaN without one). */
+const shareOf = (m: Measurement, references: readonly Measurement[]): number => {
+  const reference = ceilingAt(references, m.connections)
+  return reference === undefined || reference.perSecond === 0 ? Number.NaN : m.perSecond / reference.perSecond
+}
+
 /** Every run with a failure, named; empty when the run was clean. */
 export const failedRuns = (report: Report): string[] => [
   ...(failures(report.seed) > 0 ? [`seeding: ${failureText(report.seed, false)}`] : []),
@@ -104,13 +110,11 @@ export const vaultTable = (report: Report): string => {
   ]
   for (const { operation, measurement: m } of report.vault) {
     const kind = CEILING_OF[operation]
-    const ceiling = ceilingAt(kind === 'HTTP' ? report.httpCeiling : report.storageCeiling, m.connections)
-    const ratio = ceiling === undefined || ceiling.perSecond === 0 ? Number.NaN : m.perSecond / ceiling.perSecond
+    const ratio = shareOf(m, kind === 'HTTP' ? report.httpCeiling : report.storageCeiling)
     const target = targetOf(operation, m.connections)
     const met = metText(target, m, ratio)
     // Writes also against what reSolve's adapter saves alone, every write's last statement.
-    const eventStore = kind === 'storage' ? ceilingAt(report.eventStoreCeiling, m.connections) : undefined
-    const ofEventStore = eventStore === undefined || eventStore.perSecond === 0 ? '' : pct(m.perSecond / eventStore.perSecond)
+    const ofEventStore = kind === 'storage' ? pct(shareOf(m, report.eventStoreCeiling)) : ''
     rows.push(
       `| ${operation} | ${m.connections} | ${num(m.perSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(ratio)} of ${kind} | ${target?.text ?? ''} | ${met} | ${ofEventStore} | ${failureText(m)} |`,
     )

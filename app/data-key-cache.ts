@@ -52,15 +52,14 @@ export const createDataKeyCache = (master: MasterKey, size = DATA_KEY_CACHE_SIZE
   }
 
   // Entries are in order of expiry (insertion order, one TTL for all): expired ones are at the front.
-  const sweep = () => {
-    const at = now()
+  const sweep = (at: number) => {
     for (const [aggregateId, entry] of entries) {
       if (entry.expiresAtMs > at) break
       drop(aggregateId, entry)
     }
   }
   // Without reads nothing would sweep; this keeps "at most DATA_KEY_TTL_MS in memory" true when idle.
-  const sweeper = size === 0 ? null : setInterval(sweep, SWEEP_EVERY_MS)
+  const sweeper = size === 0 ? null : setInterval(() => sweep(now()), SWEEP_EVERY_MS)
   sweeper?.unref()
 
   const cipherOf = (aggregateId: string, wrapped: string | null): SecretCipher => {
@@ -69,10 +68,11 @@ export const createDataKeyCache = (master: MasterKey, size = DATA_KEY_CACHE_SIZE
       return cipherFromWrapped(master, null, aggregateId)
     }
     if (size === 0) return cipherFromWrapped(master, wrapped, aggregateId)
-    sweep()
+    const at = now()
+    sweep(at)
     const entry = entries.get(aggregateId)
     if (entry !== undefined) {
-      if (entry.wrapped === wrapped && entry.expiresAtMs > now()) return entry.cipher
+      if (entry.wrapped === wrapped && entry.expiresAtMs > at) return entry.cipher
       drop(aggregateId, entry)
     }
     const key = unwrapDataKey(master, wrapped, aggregateId)
@@ -82,7 +82,7 @@ export const createDataKeyCache = (master: MasterKey, size = DATA_KEY_CACHE_SIZE
       drop(oldestId, oldest)
     }
     const cipher = cipherFor(key, aggregateId)
-    entries.set(aggregateId, { wrapped, key, cipher, expiresAtMs: now() + DATA_KEY_TTL_MS })
+    entries.set(aggregateId, { wrapped, key, cipher, expiresAtMs: at + DATA_KEY_TTL_MS })
     return cipher
   }
 

@@ -128,8 +128,9 @@ const toRow = (record: SecretRecord): SecretRow => ({
 export type ReadableSecret = Readonly<{ row: SecretRow; wrappedDataKey: string | null }>
 
 // Prepared (named) once per connection: the hottest statement of the vault skips parsing and
-// planning. It answers many keys at once (reads are batched, app/secrets.service.ts): $1 and $2
-// are the keys' namespaces and names, `i` says which of them a row answers.
+// planning (the pool forces a generic plan: store/database.ts). It answers many keys at once
+// (reads are batched, app/secrets.service.ts): $1 and $2 are the keys' namespaces and names,
+// `i` says which of them a row answers.
 const READABLE_SECRETS = {
   name: 'vault-readable-secrets',
   text: `SELECT asked.i, s.*, k.secret AS wrapped_data_key

@@ -1,7 +1,10 @@
 import net from 'node:net'
+import { createPool } from '../../store/database'
+import { findReadableSecrets } from '../../store/secrets.repository'
 import { adminToken, as, clientWith, request } from '../helpers/api'
 import { backends } from '../helpers/backends'
-import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
+import { storeConnection } from '../helpers/database'
+import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
 // Reads of a secret are served on node:http directly and batched into shared queries
 // (api/routes/secret-read.route.ts, store/batcher.ts). These check what a caller sees: the same
@@ -27,12 +30,14 @@ const rawRequest = (url: string, head: string): Promise<string> =>
   })
 
 describe.each(backends())('reading secrets on the %s store', (backend) => {
+  let setup: VaultSetup
   let vault: VaultProcess
   let token: string
   let api: ReturnType<typeof as>
 
   beforeAll(async () => {
-    vault = await startVault(await newVaultSetup(backend))
+    setup = await newVaultSetup(backend)
+    vault = await startVault(setup)
     token = await adminToken(vault.url)
     api = as(vault.url, token)
     expect((await api.post('/secrets', { key: 'db', secret: { user: 'u', password: 'p-db' } })).status).toBe(200)
@@ -174,5 +179,27 @@ describe.each(backends())('reading secrets on the %s store', (backend) => {
     expect((await api.delete('/secrets/moving')).status).toBe(204)
     const afterDelete = await Promise.all(Array.from({ length: 20 }, () => api.get('/secrets/moving')))
     for (const read of afterDelete) expect(read.status).toBe(404)
+  })
+
+  it('plans the batched read once per connection, even when its first reads asked for one key each', async () => {
+    // PostgreSQL would otherwise choose from a connection's first five executions, and after
+    // single-key ones keep planning every read again (store/database.ts).
+    const pool = createPool(storeConnection(setup))
+    const client = await pool.connect()
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        const [found] = await findReadableSecrets(client, [{ organizationId: null, key: 'db' }])
+        expect(found?.row.key).toBe('db')
+      }
+      const many = await findReadableSecrets(client, Array.from({ length: 20 }, () => ({ organizationId: null, key: 'db' })))
+      expect(many.every((found) => found?.row.key === 'db')).toBe(true)
+      const plans = await client.query<{ generic_plans: string; custom_plans: string }>(
+        `SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'vault-readable-secrets'`,
+      )
+      expect(plans.rows).toEqual([{ generic_plans: '9', custom_plans: '0' }])
+    } finally {
+      client.release()
+      await pool.end()
+    }
   })
 })

@@ -5,7 +5,7 @@ export type Plan = Readonly<{
   connections: readonly number[]
   /** Seconds each measured run lasts. */
   seconds: number
-  /** Seconds of unmeasured load before a series (JIT, connection set-up, caches). */
+  /** Seconds of unmeasured load before each measured run, at its concurrency (JIT, connection set-up, caches). */
   warmupSeconds: number
   /** Secrets stored before anything is read or updated. */
   seededSecrets: number

@@ -48,8 +48,9 @@ const measure = async (plan: Plan, vault: Vault, started: number): Promise<Repor
   const httpCeiling: Measurement[] = []
   try {
     const request = () => [readRequest(token, seeded.keys)]
-    await loadHttp({ url: ceilingServer.url, connections: 8, seconds: plan.warmupSeconds, requests: request(), expect: 200 })
     for (const connections of plan.connections) {
+      // Warmed before each run at its concurrency, as the vault's runs are (scenarios.ts).
+      await loadHttp({ url: ceilingServer.url, connections, seconds: plan.warmupSeconds, requests: request(), expect: 200 })
       const m = await loadHttp({ url: ceilingServer.url, connections, seconds: plan.seconds, requests: request(), expect: 200 })
       httpCeiling.push(m)
       line('HTTP ceiling', m)

@@ -20,7 +20,7 @@ export type VaultTarget = Readonly<{
 }>
 
 // Deletes are a fixed number of requests, not a timed run: they warm up once, on the keys the
-// creates' warm-ups made, at this concurrency.
+// creates' warm-ups made, at this many connections.
 const DELETE_WARMUP_CONNECTIONS = 8
 
 /**

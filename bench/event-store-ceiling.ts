@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
-import pg from 'pg'
 import type { ConnectionSettings } from '../store/connection'
 import { measureClosedLoops } from './closed-loops'
+import { withScratchSchema } from './scratch-schema'
 import type { Measurement } from './stats'
 
 // reSolve ships CommonJS without usable typings (see store/event-store.ts): the calls made here are typed here.
@@ -19,27 +19,19 @@ const WARMUP_SAVES_PER_WRITER = 20
  * the size of a secret event's, into a scratch event store in its own schema on the same
  * server, dropped afterwards.
  */
-export const measureEventStoreCeiling = async (
+export const measureEventStoreCeiling = (
   settings: ConnectionSettings,
   connections: readonly number[],
   seconds: number,
-): Promise<Measurement[]> => {
-  const schema = `bench_eventstore_${crypto.randomBytes(4).toString('hex')}`
-  const admin = new pg.Client(settings)
-  await admin.connect()
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`)
+): Promise<Measurement[]> =>
+  withScratchSchema(settings, 'bench_eventstore', async (schema) => {
     const first = createAdapter({ ...settings, databaseName: schema })
     await first.init()
     await first.dispose()
     const results: Measurement[] = []
     for (const writers of connections) results.push(await saveLoop(settings, schema, writers, seconds))
     return results
-  } finally {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
-    await admin.end()
-  }
-}
+  })
 
 const saveLoop = async (settings: ConnectionSettings, schema: string, writers: number, seconds: number) => {
   // About a SecretUpdated event: metadata in clear and a sealed value.

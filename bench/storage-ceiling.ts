@@ -1,6 +1,6 @@
-import crypto from 'node:crypto'
 import pg from 'pg'
 import { measureClosedLoops } from './closed-loops'
+import { withScratchSchema } from './scratch-schema'
 import type { Measurement } from './stats'
 
 /** Bytes of the text column of each inserted row (about one stored secret event). */
@@ -12,26 +12,18 @@ const WARMUP_INSERTS_PER_CLIENT = 20
  * settings) into a scratch table, from N clients in closed loops, each waiting for its commit
  * before sending the next, which is what N connections of load do to the vault.
  */
-export const measureStorageCeiling = async (
+export const measureStorageCeiling = (
   connection: pg.ClientConfig,
   connections: readonly number[],
   seconds: number,
-): Promise<Measurement[]> => {
-  const schema = `bench_ceiling_${crypto.randomBytes(4).toString('hex')}`
-  const table = `${schema}.commits`
-  const admin = new pg.Client(connection)
-  await admin.connect()
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`)
+): Promise<Measurement[]> =>
+  withScratchSchema(connection, 'bench_ceiling', async (schema, admin) => {
+    const table = `${schema}.commits`
     await admin.query(`CREATE TABLE ${table} (id bigserial PRIMARY KEY, payload text NOT NULL)`)
     const results: Measurement[] = []
     for (const clients of connections) results.push(await insertLoop(connection, table, clients, seconds))
     return results
-  } finally {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
-    await admin.end()
-  }
-}
+  })
 
 const insertLoop = async (connection: pg.ClientConfig, table: string, clients: number, seconds: number) => {
   const payload = 'x'.repeat(PAYLOAD_BYTES)

@@ -94,6 +94,14 @@ CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.incarnations (
 );
 CREATE INDEX IF NOT EXISTS incarnations_by_key ON ${VAULT_SCHEMA}.incarnations (organization_id, key, seq);
 
+-- Change stamps (store/change-stamps.ts): a counter per shard of the key space, bumped with
+-- every write that changes what a read answers, so a process can check cheaply that a secret
+-- it remembers is still current.
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.change_stamps (
+  shard integer PRIMARY KEY,
+  n bigint NOT NULL
+);
+
 -- Write-ahead intents: a create or delete spans the secrets manager, the event store and the
 -- read model, which share no transaction. An intent left behind by a crash is finished at the
 -- next start (or the next write of that key).

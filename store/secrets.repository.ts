@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg'
 import type { SecretRow } from '../common/read-models/secrets.projection'
+import { bumpStampClause, CHANGE_STAMPS_TABLE, shardOf } from './change-stamps'
 import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, type Db, type Pool } from './database'
 
 /** A key in its namespace; organizationId null is the standard namespace. */
@@ -14,8 +15,13 @@ export type PendingOperation = Readonly<KeyRef & { aggregateId: string; operatio
 const ns = (organizationId: string | null): string => organizationId ?? ''
 const fromNs = (stored: string): string | null => (stored === '' ? null : stored)
 
-// Keys and organization ids cannot contain '/', so this names one (namespace, key) exactly.
-const lockName = (ref: KeyRef): string => `secret:${ns(ref.organizationId)}/${ref.key}`
+/** Keys and organization ids cannot contain '/', so this names one (namespace, key) exactly. */
+export const keyName = (ref: KeyRef): string => `${ns(ref.organizationId)}/${ref.key}`
+
+const lockName = (ref: KeyRef): string => `secret:${keyName(ref)}`
+
+/** The change-stamp shard of a key (store/change-stamps.ts). */
+export const keyShard = (ref: KeyRef): number => shardOf(keyName(ref))
 
 /**
  * Serializes writes to one key across every vault process sharing the database (a session
@@ -64,13 +70,19 @@ const releaseLock = async (client: PoolClient, ref: KeyRef, locked: boolean): Pr
   }
 }
 
+const INSERT_PENDING = `INSERT INTO ${VAULT_SCHEMA}.pending_operations (aggregate_id, organization_id, key, operation, actor)
+     VALUES ($1, $2, $3, $4, $5)`
+
+const RECORD_PENDING = { name: 'vault-record-pending', text: INSERT_PENDING }
+
+// A recorded delete makes the secret read as gone on every process (findReadableSecrets), so
+// it changes what a read answers: it bumps the key's change stamp in the same statement.
+const RECORD_PENDING_DELETE = { name: 'vault-record-pending-delete', text: `WITH ${bumpStampClause(6)}\n${INSERT_PENDING}` }
+
 export const recordPending = async (db: Db, pending: PendingOperation): Promise<void> => {
-  await db.query({
-    name: 'vault-record-pending',
-    text: `INSERT INTO ${VAULT_SCHEMA}.pending_operations (aggregate_id, organization_id, key, operation, actor)
-     VALUES ($1, $2, $3, $4, $5)`,
-    values: [pending.aggregateId, ns(pending.organizationId), pending.key, pending.operation, pending.actor],
-  })
+  const values: unknown[] = [pending.aggregateId, ns(pending.organizationId), pending.key, pending.operation, pending.actor]
+  if (pending.operation === 'delete') values.push(keyShard(pending))
+  await db.query({ ...(pending.operation === 'delete' ? RECORD_PENDING_DELETE : RECORD_PENDING), values })
 }
 
 type PendingRecord = { aggregate_id: string; organization_id: string; key: string; operation: Operation; actor: string }
@@ -127,16 +139,21 @@ const toRow = (record: SecretRecord): SecretRow => ({
 /** A live secret as a read needs it: its row and its wrapped data key (null once shredded). */
 export type ReadableSecret = Readonly<{ row: SecretRow; wrappedDataKey: string | null }>
 
+/** A readable secret with its key's shard and that shard's change stamp, from the same statement. */
+export type StampedSecret = ReadableSecret & Readonly<{ shard: number; stamp: string }>
+
 // Prepared (named) once per connection: the hottest statement of the vault skips parsing and
 // planning (the pool forces a generic plan: store/database.ts). It answers many keys at once
 // (reads are batched, app/secrets.service.ts): $1 and $2 are the keys' namespaces and names,
-// `i` says which of them a row answers.
+// `i` says which of them a row answers; $3 are the keys' change-stamp shards, whose stamps come
+// from the same snapshot as the rows.
 const READABLE_SECRETS = {
   name: 'vault-readable-secrets',
-  text: `SELECT asked.i, s.*, k.secret AS wrapped_data_key
-     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS asked(organization_id, key, i)
+  text: `SELECT asked.i, s.*, k.secret AS wrapped_data_key, COALESCE(c.n, 0)::text AS stamp
+     FROM unnest($1::text[], $2::text[], $3::integer[]) WITH ORDINALITY AS asked(organization_id, key, shard, i)
      JOIN ${VAULT_SCHEMA}.secrets s ON s.organization_id = asked.organization_id AND s.key = asked.key
      LEFT JOIN ${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}" k ON k.id = s.aggregate_id
+     LEFT JOIN ${CHANGE_STAMPS_TABLE} c ON c.shard = asked.shard
      WHERE NOT EXISTS (
        SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')`,
 }
@@ -148,14 +165,18 @@ const READABLE_SECRETS = {
  * even if the process doing the delete dies before shredding (the repair finishes that); a
  * shredded key comes back as null.
  */
-export const findReadableSecrets = async (db: Db, refs: readonly KeyRef[]): Promise<Array<ReadableSecret | null>> => {
+export const findReadableSecrets = async (db: Db, refs: readonly KeyRef[]): Promise<Array<StampedSecret | null>> => {
   if (refs.length === 0) return []
-  const result = await db.query<SecretRecord & { i: string; wrapped_data_key: string | null }>({
+  const shards = refs.map(keyShard)
+  const result = await db.query<SecretRecord & { i: string; wrapped_data_key: string | null; stamp: string }>({
     ...READABLE_SECRETS,
-    values: [refs.map((ref) => ns(ref.organizationId)), refs.map((ref) => ref.key)],
+    values: [refs.map((ref) => ns(ref.organizationId)), refs.map((ref) => ref.key), shards],
   })
-  const found: Array<ReadableSecret | null> = refs.map(() => null)
-  for (const record of result.rows) found[Number(record.i) - 1] = { row: toRow(record), wrappedDataKey: record.wrapped_data_key }
+  const found: Array<StampedSecret | null> = refs.map(() => null)
+  for (const record of result.rows) {
+    const at = Number(record.i) - 1
+    found[at] = { row: toRow(record), wrappedDataKey: record.wrapped_data_key, shard: shards[at], stamp: record.stamp }
+  }
   return found
 }
 
@@ -198,7 +219,7 @@ export const settle = async (
   recordIncarnation: boolean,
 ): Promise<void> => {
   const statement = SETTLE[`${row === null ? 'remove' : 'upsert'}${recordIncarnation ? '+incarnation' : ''}`]
-  const values: unknown[] = [aggregateId, ns(ref.organizationId), ref.key]
+  const values: unknown[] = [aggregateId, ns(ref.organizationId), ref.key, keyShard(ref)]
   if (row !== null) {
     if (row.aggregateId !== aggregateId) throw new Error('A settled row belongs to its own incarnation')
     values.push(ns(row.organizationId), row.key, row.arn, row.description, row.version, row.value, row.createdAt, row.updatedAt)
@@ -206,11 +227,11 @@ export const settle = async (
   await client.query({ ...statement, values })
 }
 
-// $1 aggregate id, $2 namespace and $3 key (of the intent, for the incarnation), $4.. the row.
+// $1 aggregate id, $2 namespace and $3 key (of the intent), $4 its change-stamp shard, $5.. the row.
 const UPSERT_ROW = `upserted AS (
   INSERT INTO ${VAULT_SCHEMA}.secrets
     (organization_id, key, aggregate_id, arn, description, version, value, created_at, updated_at)
-  VALUES ($4, $5, $1, $6, $7, $8, $9, $10, $11)
+  VALUES ($5, $6, $1, $7, $8, $9, $10, $11, $12)
   ON CONFLICT (organization_id, key) DO UPDATE SET
     aggregate_id = EXCLUDED.aggregate_id, arn = EXCLUDED.arn, description = EXCLUDED.description,
     version = EXCLUDED.version, value = EXCLUDED.value, created_at = EXCLUDED.created_at,
@@ -227,11 +248,15 @@ const settleStatement = (name: string, parts: string[]) => ({
   text: `WITH ${parts.join(',\n')}\nSELECT $2::text AS organization_id, $3::text AS key`,
 })
 
+// Every settle may change what a read answers (a row, or a delete's intent cleared), so each
+// bumps the key's change stamp in its own transaction (store/change-stamps.ts).
+const BUMP_STAMP = bumpStampClause(4)
+
 const SETTLE: Record<string, { name: string; text: string }> = {
-  upsert: settleStatement('upsert', [UPSERT_ROW, CLEAR_INTENT]),
-  'upsert+incarnation': settleStatement('upsert-incarnation', [UPSERT_ROW, RECORD_INCARNATION, CLEAR_INTENT]),
-  remove: settleStatement('remove', [REMOVE_ROW, CLEAR_INTENT]),
-  'remove+incarnation': settleStatement('remove-incarnation', [REMOVE_ROW, RECORD_INCARNATION, CLEAR_INTENT]),
+  upsert: settleStatement('upsert', [UPSERT_ROW, CLEAR_INTENT, BUMP_STAMP]),
+  'upsert+incarnation': settleStatement('upsert-incarnation', [UPSERT_ROW, RECORD_INCARNATION, CLEAR_INTENT, BUMP_STAMP]),
+  remove: settleStatement('remove', [REMOVE_ROW, CLEAR_INTENT, BUMP_STAMP]),
+  'remove+incarnation': settleStatement('remove-incarnation', [REMOVE_ROW, RECORD_INCARNATION, CLEAR_INTENT, BUMP_STAMP]),
 }
 
 /** Every incarnation a key has had, oldest first (empty: the key never existed). */

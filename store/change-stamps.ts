@@ -1,0 +1,53 @@
+import { VAULT_SCHEMA, type Db } from './database'
+
+/**
+ * Change stamps: a counter per shard of the key space, bumped in the same transaction as every
+ * write that changes what a read of a key in that shard answers (a settled row, a delete's
+ * intent). A process that remembers a secret as one statement found it, together with its
+ * shard's stamp from that same statement, knows the secret is still exactly that if a later
+ * statement finds the same stamp: no such write can have committed in between. Asking for a
+ * few stamps is far cheaper than the read itself (app/read-cache.ts, BENCHMARKS.md "Fifth
+ * round"), and it is still one question to PostgreSQL per batch, so every process sees every
+ * acknowledged write of every other at once.
+ *
+ * DESIGN: sharded rather than one counter, so that concurrent writes of different keys rarely
+ * wait on each other's commit for the counter's row lock. A shard without a row has stamp 0;
+ * a row is made by its first bump. Stamps only grow; they are never reset or deleted.
+ */
+export const STAMP_SHARDS = 1024
+
+export const CHANGE_STAMPS_TABLE = `${VAULT_SCHEMA}.change_stamps`
+
+/**
+ * The shard of a key, named `{namespace}/{key}`: FNV-1a, so every process (and every version)
+ * agrees on it without asking the database. Two keys in one shard only invalidate each other.
+ */
+export const shardOf = (name: string): number => {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < name.length; i++) {
+    hash ^= name.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return (hash >>> 0) % STAMP_SHARDS
+}
+
+/** A WITH clause that bumps the stamp of the shard in parameter `$n` (an integer). */
+export const bumpStampClause = (n: number): string => `stamped AS (
+  INSERT INTO ${CHANGE_STAMPS_TABLE} AS c (shard, n) VALUES ($${n}::integer, 1)
+  ON CONFLICT (shard) DO UPDATE SET n = c.n + 1)`
+
+const CURRENT_STAMPS = {
+  name: 'vault-change-stamps',
+  text: `SELECT asked.shard, COALESCE(c.n, 0)::text AS stamp
+     FROM unnest($1::integer[]) AS asked(shard)
+     LEFT JOIN ${CHANGE_STAMPS_TABLE} c ON c.shard = asked.shard`,
+}
+
+/** The current stamp of each shard asked (as text: stamps are bigints). */
+export const currentStamps = async (db: Db, shards: readonly number[]): Promise<Map<number, string>> => {
+  const stamps = new Map<number, string>()
+  if (shards.length === 0) return stamps
+  const result = await db.query<{ shard: number; stamp: string }>({ ...CURRENT_STAMPS, values: [shards] })
+  for (const row of result.rows) stamps.set(row.shard, row.stamp)
+  return stamps
+}

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { DATA_KEY_CACHE_SIZE } from './app/data-key-cache'
+import { READ_CACHE_SIZE } from './app/read-cache'
 import { CLIENT_ID_PATTERN } from './common/types'
 
 /** The whole configuration of one vault process, read once from the environment. */
@@ -20,6 +21,8 @@ export type Config = Readonly<{
   tokenRateLimit: number
   /** Unwrapped data keys kept in memory for reads (app/data-key-cache.ts); 0: none. */
   dataKeyCacheSize: number
+  /** Secrets remembered for reads, checked against their change stamps (app/read-cache.ts); 0: none. */
+  readCacheSize: number
 }>
 
 export type VaultEnv = 'dev' | 'stg' | 'prd'
@@ -58,6 +61,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     tokenTtlSeconds: integer(env, 'VAULT_TOKEN_TTL_SECONDS', 3600, 1, 86400),
     tokenRateLimit: integer(env, 'VAULT_TOKEN_RATE_LIMIT', 120, 1, 1_000_000),
     dataKeyCacheSize: integer(env, 'VAULT_DATA_KEY_CACHE_SIZE', DATA_KEY_CACHE_SIZE, 0, 1_000_000),
+    readCacheSize: integer(env, 'VAULT_READ_CACHE_SIZE', READ_CACHE_SIZE, 0, 1_000_000),
   })
 }
 

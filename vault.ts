@@ -4,6 +4,7 @@ import { createApp } from './api/app'
 import { createClientsService, type CreatedClient } from './app/clients.service'
 import { recoverAll } from './app/recovery'
 import { createDataKeyCache } from './app/data-key-cache'
+import { createReadCache, poolReadSource } from './app/read-cache'
 import { createSecretsService } from './app/secrets.service'
 import { createTokens } from './app/tokens'
 import type { Logger } from './common/logger'
@@ -45,7 +46,9 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
     if (generated !== null) announceGeneratedAdmin(generated)
     const dataKeys = createDataKeyCache(master, config.dataKeyCacheSize)
     cleanups.push(async () => dataKeys.close())
-    const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys })
+    const readCache = createReadCache(poolReadSource(pool), config.readCacheSize)
+    cleanups.push(async () => readCache.close())
+    const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys, readCache })
 
     const app = createApp({
       secrets,

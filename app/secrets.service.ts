@@ -7,7 +7,6 @@ import { buildHistory, type HistoryEntry } from '../common/read-models/secret-hi
 import { projectSecretRow } from '../common/read-models/secrets.projection'
 import { organizationOf, type JsonObject, type Principal, type Scope, type SecretKey } from '../common/types'
 import {
-  findReadableSecrets,
   listIncarnations,
   readForWrite,
   recordPending,
@@ -20,11 +19,13 @@ import {
 import { createBatcher } from '../store/batcher'
 import { authorizeScope } from './authorization'
 import type { DataKeyCache } from './data-key-cache'
+import type { ReadCache } from './read-cache'
 import { finishPending, finishPendingForKey, type RecoveryDeps } from './recovery'
 import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
 import { newArn, toMetadata, toSecretView, type NamingConfig, type SecretMetadata, type SecretView } from './secret-views'
 
-export type SecretsServiceDeps = RecoveryDeps & Readonly<{ master: MasterKey; naming: NamingConfig; dataKeys: DataKeyCache }>
+export type SecretsServiceDeps = RecoveryDeps &
+  Readonly<{ master: MasterKey; naming: NamingConfig; dataKeys: DataKeyCache; readCache: ReadCache }>
 
 /** The most reads one query answers; more wait for the next. */
 const READ_BATCH = 64
@@ -41,11 +42,12 @@ export type SecretsService = Readonly<{
 }>
 
 export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
-  const { pool, eventStore, master, naming, log, dataKeys } = deps
+  const { pool, eventStore, master, naming, log, dataKeys, readCache } = deps
   const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
   // Reads that arrive together share one query (store/batcher.ts): at 32 connections this
-  // tripled reads per second against one query each (BENCHMARKS.md).
-  const readable = createBatcher<KeyRef, ReadableSecret | null>((refs) => findReadableSecrets(pool, refs), READ_BATCH)
+  // tripled reads per second against one query each (BENCHMARKS.md). Secrets read recently
+  // cost only a check of their change stamps (app/read-cache.ts).
+  const readable = createBatcher<KeyRef, ReadableSecret | null>(readCache.read, READ_BATCH)
 
   /**
    * Runs one write of a key under its cross-process lock, after finishing anything a crash

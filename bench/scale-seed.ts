@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { createDataKeyCache } from '../app/data-key-cache'
+import { createReadCache, poolReadSource } from '../app/read-cache'
 import { createSecretsService, type SecretsService } from '../app/secrets.service'
 import type { CreateSecretInput } from '../app/secret-input'
 import type { MasterKey } from '../common/encryption'
@@ -39,6 +40,7 @@ export const seedScale = async (connection: ConnectionSettings, master: MasterKe
     naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } },
     // It only writes: no read would use a cached key.
     dataKeys: createDataKeyCache(master, 0),
+    readCache: createReadCache(poolReadSource(store.pool), 0),
   })
   const started = performance.now()
   const deadline = started + plan.seconds * 1000

@@ -1,5 +1,6 @@
 import { knownError } from '../app/known-errors'
 import { createDataKeyCache } from '../app/data-key-cache'
+import { createReadCache, poolReadSource } from '../app/read-cache'
 import { createSecretsService } from '../app/secrets.service'
 import { masterKeyFrom } from '../common/encryption'
 import { createLogger, type Logger } from '../common/logger'
@@ -42,9 +43,11 @@ const openRuntime = async (): Promise<Runtime> => {
   const master = masterKeyFrom(config.masterKey as Buffer)
   const { pool, eventStore, close } = await openStore(connectionFromUrl(config.databaseUrl as string), master)
   const dataKeys = createDataKeyCache(master, config.dataKeyCacheSize)
-  const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys })
+  const readCache = createReadCache(poolReadSource(pool), config.readCacheSize)
+  const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys, readCache })
   const closeAll = async () => {
     dataKeys.close()
+    readCache.close()
     await close()
   }
   return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log), close: closeAll })

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       tokenTtlSeconds: 3600,
       tokenRateLimit: 120,
       dataKeyCacheSize: 10_000,
+      readCacheSize: 10_000,
     })
     expect(Object.isFrozen(config)).toBe(true)
   })
@@ -42,6 +43,7 @@ describe('loadConfig', () => {
       VAULT_TOKEN_TTL_SECONDS: '600',
       VAULT_TOKEN_RATE_LIMIT: '30',
       VAULT_DATA_KEY_CACHE_SIZE: '0',
+      VAULT_READ_CACHE_SIZE: '25',
     })
     expect(config).toMatchObject({
       port: 8080,
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
       tokenTtlSeconds: 600,
       tokenRateLimit: 30,
       dataKeyCacheSize: 0,
+      readCacheSize: 25,
     })
     expect(config.masterKey?.equals(Buffer.from(KEY, 'base64'))).toBe(true)
   })
@@ -85,6 +88,8 @@ describe('loadConfig', () => {
     ['VAULT_DATA_KEY_CACHE_SIZE', { VAULT_DATA_KEY_CACHE_SIZE: '-1' }],
     ['VAULT_DATA_KEY_CACHE_SIZE', { VAULT_DATA_KEY_CACHE_SIZE: 'lots' }],
     ['VAULT_DATA_KEY_CACHE_SIZE', { VAULT_DATA_KEY_CACHE_SIZE: '1000001' }],
+    ['VAULT_READ_CACHE_SIZE', { VAULT_READ_CACHE_SIZE: '-1' }],
+    ['VAULT_READ_CACHE_SIZE', { VAULT_READ_CACHE_SIZE: '1.5' }],
   ])('stops on a bad %s with a message naming it', (variable, env) => {
     expect(() => loadConfig(env)).toThrow(ConfigError)
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}`))

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
 import fc from 'fast-check'
 import { createDataKeyCache } from '../../app/data-key-cache'
+import { createReadCache, poolReadSource } from '../../app/read-cache'
 import { createSecretsService, type SecretsService } from '../../app/secrets.service'
 import { masterKeyFrom } from '../../common/encryption'
 import { createLogger } from '../../common/logger'
@@ -51,7 +52,7 @@ withServer('the functions, called as AWS Lambda calls them', () => {
     process.env.LOG_LEVEL = 'error'
     const master = masterKeyFrom(MASTER_KEY)
     store = await openStore(connectionFromUrl(databaseUrl), master)
-    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master) })
+    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master), readCache: createReadCache(poolReadSource(store.pool)) })
   })
   afterAll(async () => {
     await closeLambdaRuntime()
@@ -236,7 +237,7 @@ withServer('the functions, fed whatever a caller can send', () => {
   beforeAll(async () => {
     const master = masterKeyFrom(crypto.randomBytes(32))
     store = await openStore(connectionFromUrl(await createServerDatabase()), master)
-    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master) })
+    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master), readCache: createReadCache(poolReadSource(store.pool)) })
     await service.create(admin, STANDARD, { key: 'seeded' as never, secret: { pwd: 'seeded-value' } })
   })
   afterAll(() => store?.close())

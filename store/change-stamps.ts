@@ -36,16 +36,16 @@ export const bumpStampClause = (n: number): string => `stamped AS (
   INSERT INTO ${CHANGE_STAMPS_TABLE} AS c (shard, n) VALUES ($${n}::integer, 1)
   ON CONFLICT (shard) DO UPDATE SET n = c.n + 1)`
 
+// `= ANY` on the primary key, not a join with unnest: PostgreSQL's generic plan for the join
+// hashed the whole table on every call (0.2 ms a round trip against 0.12-0.15 ms).
 const CURRENT_STAMPS = {
   name: 'vault-change-stamps',
-  text: `SELECT asked.shard, COALESCE(c.n, 0)::text AS stamp
-     FROM unnest($1::integer[]) AS asked(shard)
-     LEFT JOIN ${CHANGE_STAMPS_TABLE} c ON c.shard = asked.shard`,
+  text: `SELECT shard, n::text AS stamp FROM ${CHANGE_STAMPS_TABLE} WHERE shard = ANY($1::integer[])`,
 }
 
-/** The current stamp of each shard asked (as text: stamps are bigints). */
+/** The current stamp of each shard asked (as text: stamps are bigints); 0 for a shard never written. */
 export const currentStamps = async (db: Db, shards: readonly number[]): Promise<Map<number, string>> => {
-  const stamps = new Map<number, string>()
+  const stamps = new Map<number, string>(shards.map((shard) => [shard, '0']))
   if (shards.length === 0) return stamps
   const result = await db.query<{ shard: number; stamp: string }>({ ...CURRENT_STAMPS, values: [shards] })
   for (const row of result.rows) stamps.set(row.shard, row.stamp)

@@ -32,7 +32,7 @@ type Entry = { secret: StampedSecret; expiresAtMs: number }
 
 /**
  * A read costs one statement that joins three tables and returns each secret's ciphertext and
- * wrapped data key; asking PostgreSQL only whether the keys' change stamps moved costs far less
+ * wrapped data key; asking PostgreSQL only whether the keys' change stamps moved costs less
  * (BENCHMARKS.md, "Fifth round"). This remembers up to `size` secrets as a read found them, with
  * their shards' stamps, and answers a batch whose every key it remembers with one stamp query:
  * a key whose stamp is unchanged is answered as remembered, the others are read afresh.

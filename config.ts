@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { DATA_KEY_CACHE_SIZE } from './app/data-key-cache'
+import { DATA_KEY_CACHE_SIZE } from './app/keys/data-key-cache'
 import { READ_CACHE_SIZE } from './app/read-cache'
 import { CLIENT_ID_PATTERN } from './common/types'
 
@@ -13,6 +13,12 @@ export type Config = Readonly<{
   databaseUrl: string | null
   /** The key-encryption key, or null when it is to be generated into the data directory. */
   masterKey: Buffer | null
+  /** Older master keys, still accepted for unwrapping until a rewrap moves everything off them. */
+  previousMasterKeys: readonly Buffer[]
+  /** Where shard keys live: files whose delete destroys bytes (default), or the database (weaker). */
+  keyStore: Readonly<{ kind: 'files' | 'database'; dir: string }>
+  /** How long after a delete its shard key is retired at the latest (app/keys/shredder.ts). */
+  shredHorizonSeconds: number
   bootstrapClient: Readonly<{ clientId: string; clientSecret: string }> | null
   aws: Readonly<{ region: string; accountId: string }>
   logLevel: LogLevel
@@ -45,13 +51,20 @@ export const loadConfig = (env: Env = process.env): Config => {
   if (masterKey === null && vaultEnv === 'prd') {
     throw new ConfigError('VAULT_MASTER_KEY', 'is required when VAULT_ENV=prd (or set VAULT_MASTER_KEY_FILE)')
   }
+  const dataDir = path.resolve(nonEmpty(env, 'VAULT_DATA_DIR', './.vault'))
   return Object.freeze({
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: nonEmpty(env, 'HOST', '127.0.0.1'),
     env: vaultEnv,
-    dataDir: path.resolve(nonEmpty(env, 'VAULT_DATA_DIR', './.vault')),
+    dataDir,
     databaseUrl: readDatabaseUrl(env),
     masterKey,
+    previousMasterKeys: readPreviousMasterKeys(env),
+    keyStore: Object.freeze({
+      kind: oneOf(env, 'VAULT_KEYSTORE', ['files', 'database'] as const, 'files'),
+      dir: path.resolve(nonEmpty(env, 'VAULT_KEYSTORE_DIR', path.join(dataDir, 'keys'))),
+    }),
+    shredHorizonSeconds: integer(env, 'VAULT_SHRED_HORIZON_SECONDS', 60, 1, 86_400),
     bootstrapClient: readBootstrapClient(env),
     aws: Object.freeze({
       region: matching(env, 'VAULT_AWS_REGION', /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'us-east-1', 'an AWS region such as us-east-1'),
@@ -138,6 +151,26 @@ const readMasterKey = (env: Env): Buffer | null => {
     throw new ConfigError('VAULT_MASTER_KEY_FILE', 'cannot be read')
   }
   return decodeMasterKey('VAULT_MASTER_KEY_FILE', content)
+}
+
+const readPreviousMasterKeys = (env: Env): Buffer[] => {
+  const inline = value(env, 'VAULT_MASTER_KEY_PREVIOUS')
+  const file = value(env, 'VAULT_MASTER_KEY_PREVIOUS_FILE')
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError('VAULT_MASTER_KEY_PREVIOUS', 'set either VAULT_MASTER_KEY_PREVIOUS or VAULT_MASTER_KEY_PREVIOUS_FILE, not both')
+  }
+  if (inline !== undefined) return inline.split(',').map((key) => decodeMasterKey('VAULT_MASTER_KEY_PREVIOUS', key))
+  if (file === undefined) return []
+  let content: string
+  try {
+    content = fs.readFileSync(file, 'utf8')
+  } catch {
+    throw new ConfigError('VAULT_MASTER_KEY_PREVIOUS_FILE', 'cannot be read')
+  }
+  return content
+    .split(/[\n,]/)
+    .filter((line) => line.trim() !== '')
+    .map((key) => decodeMasterKey('VAULT_MASTER_KEY_PREVIOUS_FILE', key))
 }
 
 const readBootstrapClient = (env: Env): Config['bootstrapClient'] => {

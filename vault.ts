@@ -1,12 +1,9 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createApp } from './api/app'
-import { createClientsService, type CreatedClient } from './app/clients.service'
-import { recoverAll } from './app/recovery'
-import { createDataKeyCache } from './app/data-key-cache'
-import { createReadCache, poolReadSource } from './app/read-cache'
-import { createSecretsService } from './app/secrets.service'
-import { createTokens } from './app/tokens'
+import type { CreatedClient } from './app/clients.service'
+import { createKeysAdmin } from './app/keys/keys-admin'
+import { coreSettings, openVaultCore } from './compose'
 import type { Logger } from './common/logger'
 import type { Config } from './config'
 import { createFunctionHandlers } from './functions/handlers'
@@ -14,7 +11,6 @@ import { connectionFromUrl } from './store/connection'
 import type { Pool } from './store/database'
 import { startEmbeddedPostgres, type EmbeddedServer } from './store/embedded-postgres'
 import { resolveMasterKey } from './store/master-key'
-import { openStore } from './store/open-store'
 
 export type RunningVault = Readonly<{ url: string; close: () => Promise<void> }>
 
@@ -36,24 +32,17 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
     }
     const connection = embedded?.connection ?? connectionFromUrl(config.databaseUrl as string)
     const master = resolveMasterKey(config, log)
-    const { pool, eventStore, close: closeStore } = await openStore(connection, master)
-    cleanups.push(closeStore)
-    const recovered = await recoverAll({ pool, eventStore, log })
-
-    const tokens = createTokens(master, config.env, config.tokenTtlSeconds)
-    const clients = createClientsService(pool, master, tokens)
+    const core = await openVaultCore(coreSettings(config, connection, master.key, true), log)
+    cleanups.push(core.close)
+    const { pool, secrets, clients, tokens, recovered } = core
     const generated = await clients.ensureBootstrapAdmin(config.bootstrapClient)
     if (generated !== null) announceGeneratedAdmin(generated)
-    const dataKeys = createDataKeyCache(master, config.dataKeyCacheSize)
-    cleanups.push(async () => dataKeys.close())
-    const readCache = createReadCache(poolReadSource(pool), config.readCacheSize)
-    cleanups.push(async () => readCache.close())
-    const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys, readCache })
 
     const app = createApp({
       secrets,
       clients,
       tokens,
+      keysAdmin: createKeysAdmin(pool, core.keys, log),
       functions: createFunctionHandlers(secrets, log),
       naming: config,
       storeIsReady: () => storeIsReady(pool),
@@ -68,6 +57,8 @@ export const startVault = async (config: Config, log: Logger): Promise<RunningVa
       port,
       env: config.env,
       store: embedded === null ? 'external' : 'embedded',
+      keyStore: config.keyStore.kind,
+      shredHorizonSeconds: config.shredHorizonSeconds,
       recovered,
       startMs: Date.now() - started,
     })

@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http'
 import express from 'express'
 import type { ClientsService } from '../app/clients.service'
+import type { KeysAdmin } from '../app/keys/keys-admin'
 import type { SecretsService } from '../app/secrets.service'
 import type { Tokens } from '../app/tokens'
 import { RouteNotFoundError } from '../common/errors'
@@ -11,6 +12,7 @@ import { authenticate } from './middleware/authenticate'
 import { createRateLimiter } from './rate-limiter'
 import { errorHandler } from './middleware/errors'
 import { requestContext } from './middleware/request-context'
+import { adminRoutes } from './routes/admin.routes'
 import { clientsRoutes } from './routes/clients.routes'
 import { functionsRoutes } from './routes/functions.routes'
 import { healthRoutes } from './routes/health.routes'
@@ -22,6 +24,7 @@ export type AppDeps = Readonly<{
   secrets: SecretsService
   clients: ClientsService
   tokens: Tokens
+  keysAdmin: KeysAdmin
   /** The guide's functions, served through the AWS Lambda Invoke API. */
   functions: Readonly<Record<FunctionId, FunctionHandler>>
   naming: FunctionsNaming
@@ -62,6 +65,7 @@ const expressApp = (deps: AppDeps) => {
   )
   app.use(authenticate(deps.tokens))
   app.use(clientsRoutes(deps.clients))
+  app.use(adminRoutes(deps.keysAdmin))
   app.use(secretsRoutes(deps.secrets))
   app.use(() => {
     throw new RouteNotFoundError()

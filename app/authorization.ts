@@ -17,6 +17,6 @@ export const authorizeScope = (principal: Principal, scope: Scope): void => {
   )
 }
 
-export const authorizeAdmin = (principal: Principal): void => {
-  if (!principal.admin) throw new ForbiddenError('Only admin clients may manage clients')
+export const authorizeAdmin = (principal: Principal, what = 'manage clients'): void => {
+  if (!principal.admin) throw new ForbiddenError(`Only admin clients may ${what}`)
 }

@@ -1,4 +1,4 @@
-import { constantTimeEqual, deriveKey, open, randomText, seal, type MasterKey } from '../common/encryption'
+import { constantTimeEqual, openClientSecret, randomText, sealClientSecret, type MasterKeyRing } from '../common/encryption'
 import { UnauthenticatedError } from '../common/errors'
 import { CLIENT_ID_PATTERN, type ClientId, type OrganizationId, type Principal } from '../common/types'
 import type { Pool } from '../store/database'
@@ -37,11 +37,10 @@ const principalOf = (client: ClientRecord): Principal =>
     organizations: Object.freeze(client.organizations as OrganizationId[]),
   })
 
-export const createClientsService = (pool: Pool, master: MasterKey, tokens: Tokens): ClientsService => {
-  const sealingKey = deriveKey(master, 'client-secrets')
-  const sealSecret = (clientId: string, secret: string) => seal(sealingKey, secret, `client:${clientId}`)
-  const openSecret = (client: ClientRecord) =>
-    open(sealingKey, client.sealedSecret, `client:${client.clientId}`).toString('utf8')
+export const createClientsService = (pool: Pool, ring: MasterKeyRing, tokens: Tokens): ClientsService => {
+  // Sealed under the current master key; opened with whichever key of the ring sealed it (app/keys/rewrap.ts).
+  const sealSecret = (clientId: string, secret: string) => sealClientSecret(ring, clientId, secret)
+  const openSecret = (client: ClientRecord) => openClientSecret(ring, client.clientId, client.sealedSecret)
   // Compared even for an unknown client, so the answer takes as long either way.
   const decoy = randomText(SECRET_ALPHABET, 40)
 

@@ -24,6 +24,8 @@ export type ReadSource = Readonly<{
 export type ReadCache = Readonly<{
   /** Reads a batch of keys (store/batcher.ts): the answers PostgreSQL would give right now. */
   read: BatchRun<KeyRef, ReadableSecret | null>
+  /** Drops what is remembered of a key, so its next read asks PostgreSQL in full. */
+  forget: (ref: KeyRef) => void
   /** Stops the timer that drops expired secrets, and drops every one. */
   close: () => void
 }>
@@ -111,7 +113,7 @@ export const createReadCache = (source: ReadSource, size = READ_CACHE_SIZE, now:
     entries.clear()
   }
 
-  return Object.freeze({ read, close })
+  return Object.freeze({ read, forget: (ref: KeyRef) => void entries.delete(source.nameOf(ref)), close })
 }
 
 /** The source over the vault's pool: the read statement and the stamp query. */

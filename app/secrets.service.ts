@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../common/aggregates/secret.commands'
-import { generateKey, wrapDataKey, type MasterKey } from '../common/encryption'
-import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError } from '../common/errors'
+import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError, ShardKeyRetiredError, StoreUnavailableError } from '../common/errors'
 import { buildHistory, type HistoryEntry } from '../common/read-models/secret-history.projection'
 import { projectSecretRow } from '../common/read-models/secrets.projection'
 import { organizationOf, type JsonObject, type Principal, type Scope, type SecretKey } from '../common/types'
@@ -18,14 +17,15 @@ import {
 } from '../store/secrets.repository'
 import { createBatcher } from '../store/batcher'
 import { authorizeScope } from './authorization'
-import type { DataKeyCache } from './data-key-cache'
+import type { DataKeyCache } from './keys/data-key-cache'
+import type { KeyHierarchy } from './keys/key-hierarchy'
 import type { ReadCache } from './read-cache'
 import { finishPending, finishPendingForKey, type RecoveryDeps } from './recovery'
 import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
 import { newArn, toMetadata, toSecretView, type NamingConfig, type SecretMetadata, type SecretView } from './secret-views'
 
 export type SecretsServiceDeps = RecoveryDeps &
-  Readonly<{ master: MasterKey; naming: NamingConfig; dataKeys: DataKeyCache; readCache: ReadCache }>
+  Readonly<{ keys: KeyHierarchy; naming: NamingConfig; dataKeys: DataKeyCache; readCache: ReadCache }>
 
 /** The most reads one query answers; more wait for the next. */
 const READ_BATCH = 64
@@ -42,7 +42,7 @@ export type SecretsService = Readonly<{
 }>
 
 export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
-  const { pool, eventStore, master, naming, log, dataKeys, readCache } = deps
+  const { pool, eventStore, keys, naming, log, dataKeys, readCache } = deps
   const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
   // Reads that arrive together share one query (store/batcher.ts): at 32 connections this
   // tripled reads per second against one query each (BENCHMARKS.md). Secrets read recently
@@ -81,8 +81,13 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       const aggregateId = randomUUID()
       await recordPending(client, { ...ref, aggregateId, operation: 'create', actor: principal.clientId })
       try {
-        const wrappedDataKey = wrapDataKey(master, generateKey(), aggregateId)
-        await eventStore.secretsManager.setSecret(aggregateId, wrappedDataKey)
+        // SECURITY: the shard cannot switch keys while its new data key is wrapped and stored.
+        const { wrapped: wrappedDataKey, release } = await keys.newDataKey(client, aggregateId)
+        try {
+          await eventStore.secretsManager.setSecret(aggregateId, wrappedDataKey)
+        } finally {
+          await release()
+        }
         const event = await eventStore.executeCommand({
           aggregateId,
           type: CREATE_SECRET,
@@ -106,21 +111,36 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
     })
   }
 
+  // One query on our pool gave both the row and its wrapped key, which decides; the cache only
+  // saves unwrapping the same wrapped key again (app/keys/data-key-cache.ts).
+  const decrypt = (found: ReadableSecret) =>
+    dataKeys.withCipher(found.row.aggregateId, found.wrappedDataKey, (cipher) =>
+      toSecretView(naming.env, found.row, JSON.parse(cipher.decrypt(found.row.value, found.row.version)) as JsonObject),
+    )
+
   const get: SecretsService['get'] = async (principal, scope, key) => {
     authorizeScope(principal, scope)
-    const found = await readable(refOf(scope, key))
-    if (found === null) throw new SecretNotFoundError()
-    const { row, wrappedDataKey } = found
+    const ref = refOf(scope, key)
     try {
-      // One query on our pool gave both the row and its wrapped key, which decides; the cache
-      // only saves unwrapping the same wrapped key again (app/data-key-cache.ts).
-      const cipher = dataKeys.cipherOf(row.aggregateId, wrappedDataKey)
-      const view = toSecretView(naming.env, row, JSON.parse(cipher.decrypt(row.value, row.version)) as JsonObject)
-      log.debug('secret read', { aggregateId: row.aggregateId, version: row.version })
-      return view
+      let found = await readable(ref)
+      if (found === null) throw new SecretNotFoundError()
+      try {
+        return await decrypt(found)
+      } catch (error) {
+        if (!(error instanceof ShardKeyRetiredError)) throw error
+        // The shredder re-wrapped this data key after it was read: read its new wrapping.
+        readCache.forget(ref)
+        found = await readable(ref)
+        if (found === null) throw new SecretNotFoundError()
+        return await decrypt(found)
+      }
     } catch (error) {
       // A delete that shredded the key but crashed before its read model caught up.
       if (error instanceof DataKeyMissingError) throw new SecretNotFoundError()
+      if (error instanceof ShardKeyRetiredError) {
+        log.error('a data key names a shard key the key store does not hold', { shard: error.shard, generation: error.generation })
+        throw new StoreUnavailableError()
+      }
       throw error
     }
   }

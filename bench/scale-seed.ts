@@ -1,13 +1,10 @@
 import { performance } from 'node:perf_hooks'
-import { createDataKeyCache } from '../app/data-key-cache'
-import { createReadCache, poolReadSource } from '../app/read-cache'
-import { createSecretsService, type SecretsService } from '../app/secrets.service'
+import type { SecretsService } from '../app/secrets.service'
 import type { CreateSecretInput } from '../app/secret-input'
-import type { MasterKey } from '../common/encryption'
+import { openVaultCore } from '../compose'
 import { createLogger } from '../common/logger'
 import { STANDARD, type ClientId, type Principal, type SecretKey } from '../common/types'
 import type { ConnectionSettings } from '../store/connection'
-import { openStore } from '../store/open-store'
 import { secretValue } from './requests'
 
 /** Keys the scale benchmark stores: `scale-0` .. `scale-{n-1}`; `scale-0` gets the long history. */
@@ -30,18 +27,28 @@ const SEEDER: Principal = Object.freeze({ clientId: 'bench-seeder' as ClientId, 
  * store and cost many minutes more, while these are the same writes, with the same intents,
  * locks, data keys, reSolve commands and events as the API's, so the vault reads them as its own.
  */
-export const seedScale = async (connection: ConnectionSettings, master: MasterKey, plan: SeedPlan): Promise<SeedResult> => {
-  const store = await openStore(connection, master)
-  const secrets = createSecretsService({
-    pool: store.pool,
-    eventStore: store.eventStore,
-    log: createLogger('warn'),
-    master,
-    naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } },
-    // It only writes: no read would use a cached key.
-    dataKeys: createDataKeyCache(master, 0),
-    readCache: createReadCache(poolReadSource(store.pool), 0),
-  })
+export const seedScale = async (
+  connection: ConnectionSettings,
+  master: Readonly<{ key: Buffer; keyStoreDir: string }>,
+  plan: SeedPlan,
+): Promise<SeedResult> => {
+  const store = await openVaultCore(
+    {
+      connection,
+      masterKey: master.key,
+      previousMasterKeys: [],
+      keyStore: { kind: 'files', dir: master.keyStoreDir },
+      shredHorizonSeconds: 60,
+      // It only writes: no read would use a cached key.
+      dataKeyCacheSize: 0,
+      readCacheSize: 0,
+      tokenTtlSeconds: 3600,
+      naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } },
+      runShredder: false,
+    },
+    createLogger('warn'),
+  )
+  const { secrets } = store
   const started = performance.now()
   const deadline = started + plan.seconds * 1000
   let creates = 0

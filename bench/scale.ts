@@ -3,7 +3,6 @@ import path from 'node:path'
 import fs from 'node:fs'
 import os from 'node:os'
 import pg from 'pg'
-import { masterKeyFrom } from '../common/encryption'
 import { connectionFromUrl, type ConnectionSettings } from '../store/connection'
 import { storeConnection } from './database'
 import { describeMachine } from './machine'
@@ -66,7 +65,7 @@ const main = async () => {
     const first = await startVault(null, options)
     const connection = connectionOf(first)
     progress(`seeding ${plan.secrets.toLocaleString('en-US')} secrets, up to ${plan.events.toLocaleString('en-US')} events, at most ${plan.seconds / 60} min`)
-    const seed = await seedScale(connection, masterKeyFrom(Buffer.from(options.masterKey, 'base64')), plan)
+    const seed = await seedScale(connection, { key: Buffer.from(options.masterKey, 'base64'), keyStoreDir: path.join(options.dataDir, 'keys') }, plan)
     const events = await countEvents(connection)
     progress(`seeded: ${seed.creates} creates, ${seed.updates} updates, ${events} events in ${seed.seconds.toFixed(0)} s`)
     await first.stop()

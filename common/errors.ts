@@ -93,6 +93,26 @@ export class DataKeyMissingError extends Error {
   }
 }
 
+/** A wrapped key names a master key this process was not given (VAULT_MASTER_KEY_PREVIOUS). */
+export class MasterKeyUnavailableError extends Error {
+  constructor(readonly keyId: string) {
+    super(`Master key ${keyId} is not configured`)
+    this.name = 'MasterKeyUnavailableError'
+  }
+}
+
+/**
+ * A data key names a shard key the key store no longer holds: the shredder re-wrapped it under a
+ * newer one and retired the old one after this process read it. Reading it again gives its new
+ * wrapping (and a store whose key is really gone answers 503, never a wrong value).
+ */
+export class ShardKeyRetiredError extends Error {
+  constructor(readonly shard: number, readonly generation: number) {
+    super(`Shard key ${shard}/${generation} is not in the key store`)
+    this.name = 'ShardKeyRetiredError'
+  }
+}
+
 /** Token endpoint errors also carry the RFC 6749 `error` code beside the contract's `message`. */
 export class OAuthError extends VaultError {
   constructor(

@@ -1,14 +1,11 @@
 import { knownError } from '../app/known-errors'
-import { createDataKeyCache } from '../app/data-key-cache'
-import { createReadCache, poolReadSource } from '../app/read-cache'
-import { createSecretsService } from '../app/secrets.service'
-import { masterKeyFrom } from '../common/encryption'
+import { KeyStoreMismatchError } from '../app/keys/key-setup'
+import { MissingMasterKeyError } from '../app/keys/key-report'
+import { coreSettings, openVaultCore } from '../compose'
 import { createLogger, type Logger } from '../common/logger'
 import type { ClientId, Principal } from '../common/types'
 import { ConfigError, loadConfig, type Config } from '../config'
 import { connectionFromUrl } from '../store/connection'
-import { MasterKeyMismatchError } from '../store/master-key'
-import { openStore } from '../store/open-store'
 import { failure, type FunctionResult } from './function-result'
 import { functionName, type FunctionId } from './function-names'
 import { createFunctionHandlers, type FunctionHandler } from './handlers'
@@ -40,17 +37,9 @@ let runtime: Promise<Runtime> | null = null
 const openRuntime = async (): Promise<Runtime> => {
   const config = readConfig()
   const log = createLogger(config.logLevel)
-  const master = masterKeyFrom(config.masterKey as Buffer)
-  const { pool, eventStore, close } = await openStore(connectionFromUrl(config.databaseUrl as string), master)
-  const dataKeys = createDataKeyCache(master, config.dataKeyCacheSize)
-  const readCache = createReadCache(poolReadSource(pool), config.readCacheSize)
-  const secrets = createSecretsService({ pool, eventStore, log, master, naming: config, dataKeys, readCache })
-  const closeAll = async () => {
-    dataKeys.close()
-    readCache.close()
-    await close()
-  }
-  return Object.freeze({ config, log, handlers: createFunctionHandlers(secrets, log), close: closeAll })
+  const connection = connectionFromUrl(config.databaseUrl as string)
+  const core = await openVaultCore(coreSettings(config, connection, config.masterKey as Buffer, false), log)
+  return Object.freeze({ config, log, handlers: createFunctionHandlers(core.secrets, log), close: core.close })
 }
 
 /** Closes the store connections, for a host that stops a container cleanly (and for tests). */
@@ -82,7 +71,7 @@ export const lambdaHandler =
       if (knownError(error) !== null) return failure(error, createLogger('info'))
       // A deployment that cannot work fails loudly (AWS reports it to the caller and logs it),
       // with our own message only: a driver's text might quote SQL or a connection string.
-      if (error instanceof ConfigError || error instanceof MasterKeyMismatchError) throw error
+      if (error instanceof ConfigError || error instanceof MissingMasterKeyError || error instanceof KeyStoreMismatchError) throw error
       throw new Error(`The function could not start (${error instanceof Error ? error.name : typeof error})`)
     }
     const actor = context?.functionName ?? functionName(opened.config.env, id)

@@ -1,3 +1,4 @@
+import { fnv1a } from '../lib/fnv'
 import { VAULT_SCHEMA, type Db } from './database'
 
 /**
@@ -22,14 +23,7 @@ export const CHANGE_STAMPS_TABLE = `${VAULT_SCHEMA}.change_stamps`
  * The shard of a key, named `{namespace}/{key}`: FNV-1a, so every process (and every version)
  * agrees on it without asking the database. Two keys in one shard only invalidate each other.
  */
-export const shardOf = (name: string): number => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < name.length; i++) {
-    hash ^= name.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return (hash >>> 0) % STAMP_SHARDS
-}
+export const shardOf = (name: string): number => fnv1a(name) % STAMP_SHARDS
 
 /** A WITH clause that bumps the stamp of the shard in parameter `$n` (an integer). */
 export const bumpStampClause = (n: number): string => `stamped AS (

@@ -48,3 +48,31 @@ export const hasAdminClient = async (db: Db): Promise<boolean> => {
   const result = await db.query(`SELECT 1 FROM ${VAULT_SCHEMA}.clients WHERE admin LIMIT 1`)
   return result.rows.length > 0
 }
+
+/** Client secrets not sealed under the given master key (a rewrap's work). */
+export const secretsNotSealedBy = async (db: Db, masterKeyId: string): Promise<Array<{ clientId: string; sealedSecret: string }>> => {
+  const result = await db.query<{ client_id: string; sealed_secret: string }>(
+    `SELECT client_id, sealed_secret FROM ${VAULT_SCHEMA}.clients WHERE sealed_secret NOT LIKE $1`,
+    [`${masterKeyId}:%`],
+  )
+  return result.rows.map((row) => ({ clientId: row.client_id, sealedSecret: row.sealed_secret }))
+}
+
+/** Replaces a sealed secret if it is still what was read (a concurrent change wins). */
+export const replaceSealedSecret = async (db: Db, clientId: string, from: string, to: string): Promise<boolean> => {
+  const result = await db.query(`UPDATE ${VAULT_SCHEMA}.clients SET sealed_secret = $3 WHERE client_id = $1 AND sealed_secret = $2`, [
+    clientId,
+    from,
+    to,
+  ])
+  return (result.rowCount ?? 0) > 0
+}
+
+/** How many client secrets each master key seals ('' for those sealed before keys were named). */
+export const sealedSecretsByKey = async (db: Db): Promise<Map<string, number>> => {
+  const result = await db.query<{ key_id: string; n: string }>(
+    `SELECT CASE WHEN position(':' IN sealed_secret) > 0 THEN split_part(sealed_secret, ':', 1) ELSE '' END AS key_id, count(*)::text AS n
+     FROM ${VAULT_SCHEMA}.clients GROUP BY 1`,
+  )
+  return new Map(result.rows.map((row) => [row.key_id, Number(row.n)]))
+}

@@ -115,6 +115,35 @@ CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.pending_operations (
 );
 CREATE INDEX IF NOT EXISTS pending_by_key ON ${VAULT_SCHEMA}.pending_operations (organization_id, key);
 
+-- The key hierarchy (app/keys/): which generation of each shard's key is current, and which
+-- are being retired. The keys themselves never enter PostgreSQL: they live in the key store
+-- (store/keys/). "covers" is the last shred request the generation's switch took in.
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.shard_keys (
+  shard integer NOT NULL,
+  generation integer NOT NULL,
+  retiring boolean NOT NULL DEFAULT false,
+  covers bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (shard, generation)
+);
+
+-- Shards whose key must be retired because a data key wrapped under it was deleted: written in
+-- the same statement that settles the delete, finished by the shredder (app/keys/shredder.ts).
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.shred_requests (
+  id bigserial PRIMARY KEY,
+  shard integer NOT NULL,
+  requested_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS shred_requests_by_shard ON ${VAULT_SCHEMA}.shred_requests (shard, id);
+
+-- Shard keys when the key store is the database (VAULT_KEYSTORE=database: the weaker promise).
+CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.shard_key_slots (
+  shard integer NOT NULL,
+  generation integer NOT NULL,
+  master_key_id text NOT NULL,
+  wrapped text NOT NULL,
+  PRIMARY KEY (shard, generation, master_key_id)
+);
+
 -- API clients. The client secret is stored sealed under a key derived from the master key
 -- (the functions interface must recover it to check request signatures).
 CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.clients (

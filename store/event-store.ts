@@ -1,6 +1,8 @@
-import { createSecretAggregate } from '../common/aggregates/secret.aggregate'
+import { fnv1a } from '../lib/fnv'
+import { createSecretAggregate, type CipherLoader } from '../common/aggregates/secret.aggregate'
 import { isSecretEvent, type StoredSecretEvent } from '../common/aggregates/secret.events'
-import type { MasterKey } from '../common/encryption'
+import { cipherFor, shreddedCipher } from '../common/encryption'
+import { ShardKeyRetiredError } from '../common/errors'
 import type { ConnectionSettings } from './connection'
 import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE } from './database'
 
@@ -64,15 +66,8 @@ export const MAX_EVENTS_PER_READ = 100_000
  */
 export const EVENT_STORE_CONNECTIONS = 4
 
-/** FNV-1a: a stable spread of aggregate ids (random UUIDs) over the adapters. */
-const shardOf = (aggregateId: string, shards: number): number => {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < aggregateId.length; i++) {
-    hash ^= aggregateId.charCodeAt(i)
-    hash = Math.imul(hash, 0x01000193)
-  }
-  return (hash >>> 0) % shards
-}
+/** A stable spread of aggregate ids (random UUIDs) over the adapters. */
+const shardOf = (aggregateId: string, shards: number): number => fnv1a(aggregateId) % shards
 
 /**
  * Opens the reSolve PostgreSQL event store and binds the Secret aggregate to it. Each aggregate
@@ -82,7 +77,10 @@ const shardOf = (aggregateId: string, shards: number): number => {
  * under row locks in the threads table, and its only in-memory state (snapshot counters) is
  * per aggregate, which the fixed mapping keeps in one adapter.
  */
-export const openEventStore = async (connection: ConnectionSettings, master: MasterKey): Promise<EventStore> => {
+/** Unwraps an aggregate's data key (app/keys/key-hierarchy.ts). */
+export type UnwrapDataKey = (wrapped: string, aggregateId: string) => Promise<Buffer>
+
+export const openEventStore = async (connection: ConnectionSettings, unwrap: UnwrapDataKey): Promise<EventStore> => {
   const adapters = Array.from({ length: EVENT_STORE_CONNECTIONS }, () =>
     createAdapter({ ...connection, databaseName: EVENTSTORE_SCHEMA, secretsTableName: EVENTSTORE_SECRETS_TABLE }),
   )
@@ -94,7 +92,19 @@ export const openEventStore = async (connection: ConnectionSettings, master: Mas
     deleteSecret: (id: string) => managers[shard(id)].deleteSecret(id),
   })
   const knownKeys = new Map<string, string>()
-  const aggregate = createSecretAggregate(master)
+  // A command's cipher. Its data key came from under the key's lock (or the table); if the
+  // shredder re-wrapped it since and retired the old shard key, the table has its new wrapping.
+  const loadCipher: CipherLoader = async (aggregateId, manager) => {
+    const open = async (wrapped: string | null) =>
+      wrapped === null ? shreddedCipher : cipherFor(await unwrap(wrapped, aggregateId), aggregateId)
+    try {
+      return await open(await manager.getSecret(aggregateId))
+    } catch (error) {
+      if (!(error instanceof ShardKeyRetiredError)) throw error
+      return open(await secretsManager.getSecret(aggregateId))
+    }
+  }
+  const aggregate = createSecretAggregate(loadCipher)
   const domain = initDomain({ aggregates: [aggregate], readModels: [], viewModels: [], sagas: [], apiHandlers: [] })
   const interops = adapters.map((adapter) =>
     domain.aggregateDomain.acquireAggregatesInterop({

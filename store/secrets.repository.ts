@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg'
 import type { SecretRow } from '../common/read-models/secrets.projection'
 import { bumpStampClause, CHANGE_STAMPS_TABLE, shardOf } from './change-stamps'
+import { keyShardOf } from './keys/shard-keys.repository'
 import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, type Db, type Pool } from './database'
 
 /** A key in its namespace; organizationId null is the standard namespace. */
@@ -220,6 +221,7 @@ export const settle = async (
 ): Promise<void> => {
   const statement = SETTLE[`${row === null ? 'remove' : 'upsert'}${recordIncarnation ? '+incarnation' : ''}`]
   const values: unknown[] = [aggregateId, ns(ref.organizationId), ref.key, keyShard(ref)]
+  if (row === null) values.push(keyShardOf(aggregateId))
   if (row !== null) {
     if (row.aggregateId !== aggregateId) throw new Error('A settled row belongs to its own incarnation')
     values.push(ns(row.organizationId), row.key, row.arn, row.description, row.version, row.value, row.createdAt, row.updatedAt)
@@ -240,6 +242,10 @@ const REMOVE_ROW = `removed AS (DELETE FROM ${VAULT_SCHEMA}.secrets WHERE aggreg
 const RECORD_INCARNATION = `incarnation AS (
   INSERT INTO ${VAULT_SCHEMA}.incarnations (organization_id, key, aggregate_id) VALUES ($2, $3, $1)
   ON CONFLICT (aggregate_id) DO NOTHING)`
+// SECURITY: a removed incarnation's data key is already null in reSolve's table, but its old
+// bytes stay in PostgreSQL's files: its shard key must be retired (app/keys/shredder.ts). $5 is
+// the data key's shard; asked in the statement that settles the delete, so no crash loses it.
+const REQUEST_SHRED = `shred AS (INSERT INTO ${VAULT_SCHEMA}.shred_requests (shard) VALUES ($5::integer))`
 const CLEAR_INTENT = `cleared AS (DELETE FROM ${VAULT_SCHEMA}.pending_operations WHERE aggregate_id = $1)`
 
 const settleStatement = (name: string, parts: string[]) => ({
@@ -255,8 +261,8 @@ const BUMP_STAMP = bumpStampClause(4)
 const SETTLE: Record<string, { name: string; text: string }> = {
   upsert: settleStatement('upsert', [UPSERT_ROW, CLEAR_INTENT, BUMP_STAMP]),
   'upsert+incarnation': settleStatement('upsert-incarnation', [UPSERT_ROW, RECORD_INCARNATION, CLEAR_INTENT, BUMP_STAMP]),
-  remove: settleStatement('remove', [REMOVE_ROW, CLEAR_INTENT, BUMP_STAMP]),
-  'remove+incarnation': settleStatement('remove-incarnation', [REMOVE_ROW, RECORD_INCARNATION, CLEAR_INTENT, BUMP_STAMP]),
+  remove: settleStatement('remove', [REMOVE_ROW, REQUEST_SHRED, CLEAR_INTENT, BUMP_STAMP]),
+  'remove+incarnation': settleStatement('remove-incarnation', [REMOVE_ROW, RECORD_INCARNATION, REQUEST_SHRED, CLEAR_INTENT, BUMP_STAMP]),
 }
 
 /** Every incarnation a key has had, oldest first (empty: the key never existed). */

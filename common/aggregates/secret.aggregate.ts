@@ -1,4 +1,4 @@
-import { loadCipher, type DataKeyStore, type MasterKey } from '../encryption'
+import type { SecretCipher } from '../encryption'
 import { secretCommands } from './secret.commands'
 import { secretProjection, type SecretState } from './secret.projection'
 
@@ -10,12 +10,18 @@ export const SECRET_AGGREGATE = 'Secret'
  * service before the create command, so a rejected command never leaves a key behind.
  * State snapshots hold metadata only, never values.
  */
-export const createSecretAggregate = (master: MasterKey) => ({
+/** Where the aggregate's cipher comes from: the incarnation's data key, through the key hierarchy. */
+export type CipherLoader = (aggregateId: string, secretsManager: DataKeyStore) => Promise<SecretCipher>
+
+/** The part of reSolve's secrets manager the encryption factory reads. */
+export type DataKeyStore = Readonly<{ getSecret: (id: string) => Promise<string | null> }>
+
+export const createSecretAggregate = (loadCipher: CipherLoader) => ({
   name: SECRET_AGGREGATE,
   commands: secretCommands,
   projection: secretProjection,
   encryption: (aggregateId: string, context: { secretsManager: DataKeyStore }) =>
-    loadCipher(master, context.secretsManager, aggregateId),
+    loadCipher(aggregateId, context.secretsManager),
   serializeState: (state: SecretState) => JSON.stringify(state),
   deserializeState: (serialized: string): SecretState => JSON.parse(serialized),
   invariantHash: 'secret-state-v1',

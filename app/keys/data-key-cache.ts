@@ -1,19 +1,23 @@
-import { cipherFor, cipherFromWrapped, unwrapDataKey, type MasterKey, type SecretCipher } from '../common/encryption'
+import { cipherFor, shreddedCipher, type SecretCipher } from '../../common/encryption'
 
 /** How many unwrapped data keys a process keeps by default (VAULT_DATA_KEY_CACHE_SIZE). */
 export const DATA_KEY_CACHE_SIZE = 10_000
 
-/** The longest an unwrapped data key stays in memory after it was unwrapped. */
+/**
+ * The longest an unwrapped data key stays in memory after it was unwrapped (shorter when the
+ * shred horizon is: a deleted secret's key must not outlive the horizon in any process).
+ */
 export const DATA_KEY_TTL_MS = 60_000
 
 const SWEEP_EVERY_MS = 5_000
 
 export type DataKeyCache = Readonly<{
   /**
-   * The cipher of an aggregate, from its wrapped data key exactly as the store answered it just
-   * now (null: shredded). The store's answer decides; the cache only saves unwrapping it again.
+   * Runs `use` with the cipher of an aggregate, from its wrapped data key exactly as the store
+   * answered it just now (null: shredded). The store's answer decides; the cache only saves
+   * unwrapping it again. `use` runs at once and must not keep the cipher: its key may be zeroed.
    */
-  cipherOf: (aggregateId: string, wrapped: string | null) => SecretCipher
+  withCipher: <T>(aggregateId: string, wrapped: string | null, use: (cipher: SecretCipher) => T) => Promise<T>
   /** Drops an aggregate's key at once, its bytes overwritten: for a key this process shredded. */
   forget: (aggregateId: string) => void
   /** Stops the timer that drops expired keys, and drops every key. */
@@ -38,7 +42,15 @@ type Entry = { wrapped: string; key: Buffer; cipher: SecretCipher; expiresAtMs: 
  * database, could open that secret's values. Keys this process shreds, and keys a read finds
  * shredded, are forgotten at once, their bytes overwritten. Size 0 turns the cache off.
  */
-export const createDataKeyCache = (master: MasterKey, size = DATA_KEY_CACHE_SIZE, now: () => number = Date.now): DataKeyCache => {
+/** Unwraps a data key (through its shard key: app/keys/key-hierarchy.ts). */
+export type UnwrapDataKey = (wrapped: string, aggregateId: string) => Promise<Buffer>
+
+export const createDataKeyCache = (
+  unwrap: UnwrapDataKey,
+  size = DATA_KEY_CACHE_SIZE,
+  now: () => number = Date.now,
+  ttlMs = DATA_KEY_TTL_MS,
+): DataKeyCache => {
   const entries = new Map<string, Entry>()
 
   const drop = (aggregateId: string, entry: Entry) => {
@@ -62,28 +74,37 @@ export const createDataKeyCache = (master: MasterKey, size = DATA_KEY_CACHE_SIZE
   const sweeper = size === 0 ? null : setInterval(() => sweep(now()), SWEEP_EVERY_MS)
   sweeper?.unref()
 
-  const cipherOf = (aggregateId: string, wrapped: string | null): SecretCipher => {
+  // Synchronous from here to `use`: no other call can drop (and zero) the key while it is used.
+  const useEntry = <T>(entry: Entry, use: (cipher: SecretCipher) => T): T => use(entry.cipher)
+
+  const withCipher = async <T>(aggregateId: string, wrapped: string | null, use: (cipher: SecretCipher) => T): Promise<T> => {
     if (wrapped === null) {
       forget(aggregateId)
-      return cipherFromWrapped(master, null, aggregateId)
+      return use(shreddedCipher)
     }
-    if (size === 0) return cipherFromWrapped(master, wrapped, aggregateId)
+    if (size === 0) return use(cipherFor(await unwrap(wrapped, aggregateId), aggregateId))
+    const valid = (entry: Entry | undefined, at: number): entry is Entry =>
+      entry !== undefined && entry.wrapped === wrapped && entry.expiresAtMs > at
+    sweep(now())
+    const cached = entries.get(aggregateId)
+    if (valid(cached, now())) return useEntry(cached, use)
+    const key = await unwrap(wrapped, aggregateId)
     const at = now()
-    sweep(at)
-    const entry = entries.get(aggregateId)
-    if (entry !== undefined) {
-      if (entry.wrapped === wrapped && entry.expiresAtMs > at) return entry.cipher
-      drop(aggregateId, entry)
+    const raced = entries.get(aggregateId)
+    // Another read unwrapped the same key meanwhile: keep its entry, forget this copy.
+    if (valid(raced, at)) {
+      key.fill(0)
+      return useEntry(raced, use)
     }
-    const key = unwrapDataKey(master, wrapped, aggregateId)
+    if (raced !== undefined) drop(aggregateId, raced)
     // Past the bound, the oldest unwraps go first.
     for (const [oldestId, oldest] of entries) {
       if (entries.size < size) break
       drop(oldestId, oldest)
     }
-    const cipher = cipherFor(key, aggregateId)
-    entries.set(aggregateId, { wrapped, key, cipher, expiresAtMs: at + DATA_KEY_TTL_MS })
-    return cipher
+    const entry = { wrapped, key, cipher: cipherFor(key, aggregateId), expiresAtMs: at + ttlMs }
+    entries.set(aggregateId, entry)
+    return useEntry(entry, use)
   }
 
   const close = () => {
@@ -91,5 +112,5 @@ export const createDataKeyCache = (master: MasterKey, size = DATA_KEY_CACHE_SIZE
     for (const [aggregateId, entry] of entries) drop(aggregateId, entry)
   }
 
-  return Object.freeze({ cipherOf, forget, close })
+  return Object.freeze({ withCipher, forget, close })
 }

@@ -1,0 +1,103 @@
+import { createClientsService, type ClientsService } from './app/clients.service'
+import { createDataKeyCache, DATA_KEY_TTL_MS } from './app/keys/data-key-cache'
+import { createKeyHierarchy, type KeyHierarchy } from './app/keys/key-hierarchy'
+import { prepareKeys } from './app/keys/key-setup'
+import { createShredder, type Shredder } from './app/keys/shredder'
+import { createReadCache, poolReadSource } from './app/read-cache'
+import { recoverAll } from './app/recovery'
+import { createSecretsService, type SecretsService } from './app/secrets.service'
+import type { NamingConfig } from './app/secret-views'
+import { createTokens, type Tokens } from './app/tokens'
+import { masterKeyFrom, masterKeyRing } from './common/encryption'
+import type { Logger } from './common/logger'
+import type { Config } from './config'
+import type { ConnectionSettings } from './store/connection'
+import type { Pool } from './store/database'
+import type { EventStore } from './store/event-store'
+import { openDatabaseKeyStore } from './store/keys/database-key-store'
+import { openFileKeyStore } from './store/keys/file-key-store'
+import type { KeyStore } from './store/keys/key-store'
+import { openStore } from './store/open-store'
+
+/** Everything behind the doors: the store, the key hierarchy and the services. */
+export type VaultCore = Readonly<{
+  pool: Pool
+  eventStore: EventStore
+  keys: KeyHierarchy
+  secrets: SecretsService
+  clients: ClientsService
+  tokens: Tokens
+  shredder: Shredder
+  /** Interrupted writes the start finished. */
+  recovered: number
+  close: () => Promise<void>
+}>
+
+/** What the core needs of the configuration: values, not the whole Config. */
+export type CoreSettings = Readonly<{
+  connection: ConnectionSettings
+  masterKey: Buffer
+  previousMasterKeys: readonly Buffer[]
+  keyStore: Config['keyStore']
+  shredHorizonSeconds: number
+  dataKeyCacheSize: number
+  readCacheSize: number
+  tokenTtlSeconds: number
+  naming: NamingConfig
+  /** Servers retire shard keys; a function deployed on its own leaves that to them. */
+  runShredder: boolean
+}>
+
+export const coreSettings = (config: Config, connection: ConnectionSettings, masterKey: Buffer, runShredder: boolean): CoreSettings =>
+  Object.freeze({
+    connection,
+    masterKey,
+    previousMasterKeys: config.previousMasterKeys,
+    keyStore: config.keyStore,
+    shredHorizonSeconds: config.shredHorizonSeconds,
+    dataKeyCacheSize: config.dataKeyCacheSize,
+    readCacheSize: config.readCacheSize,
+    tokenTtlSeconds: config.tokenTtlSeconds,
+    naming: Object.freeze({ env: config.env, aws: config.aws }),
+    runShredder,
+  })
+
+/**
+ * The one wiring, used by the HTTP server, the Lambda runtime, the bench and the tests. It does
+ * the start-up work wherever the store is opened for writing: the schema, the keys (key store,
+ * shard keys, needed master keys), then the repair of writes a crash cut short.
+ */
+export const openVaultCore = async (settings: CoreSettings, log: Logger): Promise<VaultCore> => {
+  const horizonMs = settings.shredHorizonSeconds * 1000
+  const ring = masterKeyRing(masterKeyFrom(settings.masterKey), settings.previousMasterKeys.map(masterKeyFrom))
+  let keys: KeyHierarchy | null = null
+  const store = await openStore(settings.connection, (wrapped, aggregateId) => (keys as KeyHierarchy).unwrapDataKey(wrapped, aggregateId))
+  const cleanups: Array<() => Promise<void> | void> = [store.close]
+  const close = async () => {
+    for (const step of cleanups.reverse()) await Promise.resolve(step()).catch(() => undefined)
+  }
+  try {
+    const { pool, eventStore } = store
+    const keyStore: KeyStore =
+      settings.keyStore.kind === 'files' ? await openFileKeyStore(settings.keyStore.dir) : openDatabaseKeyStore(pool)
+    // SECURITY: no unwrapped key outlives a fraction of the horizon in any process's memory.
+    keys = createKeyHierarchy(ring, keyStore, Math.min(10_000, Math.max(500, Math.floor(horizonMs / 4))))
+    cleanups.push(keys.close)
+    await prepareKeys(pool, keys, settings.keyStore.kind === 'files' ? settings.keyStore.dir : 'the database', log)
+    const recovered = await recoverAll({ pool, eventStore, log })
+    const tokens = createTokens(ring, settings.naming.env, settings.tokenTtlSeconds)
+    const clients = createClientsService(pool, ring, tokens)
+    const dataKeys = createDataKeyCache(keys.unwrapDataKey, settings.dataKeyCacheSize, Date.now, Math.min(DATA_KEY_TTL_MS, horizonMs / 2))
+    cleanups.push(dataKeys.close)
+    const readCache = createReadCache(poolReadSource(pool), settings.readCacheSize)
+    cleanups.push(readCache.close)
+    const secrets = createSecretsService({ pool, eventStore, log, keys, naming: settings.naming, dataKeys, readCache })
+    const shredder = createShredder(pool, keys, horizonMs, log)
+    if (settings.runShredder) shredder.start()
+    cleanups.push(shredder.stop)
+    return Object.freeze({ pool, eventStore, keys, secrets, clients, tokens, shredder, recovered, close })
+  } catch (error) {
+    await close()
+    throw error
+  }
+}

@@ -2,7 +2,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type pg from 'pg'
-import { masterKeyFrom, unwrapDataKey } from '../../common/encryption'
+import { dataKeyOpener } from '../helpers/keys'
 import { as, request, tokenFor, type Reply } from '../helpers/api'
 import { backends } from '../helpers/backends'
 import { connectToStore, dumpStore, readAllFiles } from '../helpers/database'
@@ -147,11 +147,11 @@ describe.each(backends())('nothing secret at rest on the %s store', (backend) =>
   afterAll(() => vault?.stop())
 
   const liveDataKeys = async (db: pg.Client): Promise<Buffer[]> => {
-    const master = masterKeyFrom(Buffer.from(vault.setup.env.VAULT_MASTER_KEY, 'base64'))
+    const open = dataKeyOpener(vault.setup)
     const rows = await db.query<{ id: string; secret: string }>(
       'SELECT id, secret FROM eventstore.secrets WHERE secret IS NOT NULL',
     )
-    return rows.rows.map((row) => unwrapDataKey(master, row.secret, row.id))
+    return rows.rows.map((row) => open(row.secret, row.id))
   }
 
   /** What must never be found anywhere at rest. */

@@ -1,5 +1,6 @@
 import type pg from 'pg'
-import { masterKeyFrom, open, unwrapDataKey, valueAad, type MasterKey } from '../../common/encryption'
+import { cipherFor, masterKeyFrom, type MasterKey } from '../../common/encryption'
+import { dataKeyOpener } from '../helpers/keys'
 import { adminToken, as } from '../helpers/api'
 import { backends } from '../helpers/backends'
 import { connectToStore } from '../helpers/database'
@@ -41,12 +42,12 @@ const valuesOf = (aggregateId: string, events: readonly StoredEvent[]): StoredVa
     .filter((event) => typeof event.payload.value === 'string')
     .map((event) => ({ aggregateId, version: event.version, sealed: event.payload.value as string }))
 
-/** Every data key the store still holds, unwrapped with the master key (as an attacker with both would). */
-const heldDataKeys = async (db: pg.Client, master: MasterKey): Promise<Map<string, Buffer>> => {
+/** Every data key the store still holds, unwrapped with the master key and the key store (as an attacker with all would). */
+const heldDataKeys = async (db: pg.Client, openDataKey: (wrapped: string, id: string) => Buffer): Promise<Map<string, Buffer>> => {
   const result = await db.query<{ id: string; secret: string }>(
     'SELECT id, secret FROM eventstore.secrets WHERE secret IS NOT NULL',
   )
-  return new Map(result.rows.map((row) => [row.id, unwrapDataKey(master, row.secret, row.id)]))
+  return new Map(result.rows.map((row) => [row.id, openDataKey(row.secret, row.id)]))
 }
 
 const dataKeyRow = async (db: pg.Client, aggregateId: string) => {
@@ -60,7 +61,7 @@ const dataKeyRow = async (db: pg.Client, aggregateId: string) => {
 const openWithAny = (value: StoredValue, candidates: readonly Buffer[]): string | null => {
   for (const key of candidates) {
     try {
-      return open(key, value.sealed, valueAad(value.aggregateId, value.version)).toString('utf8')
+      return cipherFor(key, value.aggregateId).decrypt(value.sealed, value.version)
     } catch {
       // Not this key.
     }
@@ -73,12 +74,14 @@ describe.each(backends())('crypto-shredding on the %s store', (backend) => {
   let api: ReturnType<typeof as>
   let db: pg.Client
   let master: MasterKey
+  let openDataKey: (wrapped: string, id: string) => Buffer
 
   beforeAll(async () => {
     vault = await startVault(await newVaultSetup(backend))
     api = as(vault.url, await adminToken(vault.url))
     db = await connectToStore(vault.setup)
     master = masterKeyFrom(Buffer.from(vault.setup.env.VAULT_MASTER_KEY, 'base64'))
+    openDataKey = dataKeyOpener(vault.setup)
   })
   afterAll(async () => {
     await db?.end()
@@ -86,7 +89,7 @@ describe.each(backends())('crypto-shredding on the %s store', (backend) => {
   })
 
   /** Everything an attacker with the database and the master key could try a value with. */
-  const everyCandidateKey = async (): Promise<Buffer[]> => [...(await heldDataKeys(db, master)).values(), master.key]
+  const everyCandidateKey = async (): Promise<Buffer[]> => [...(await heldDataKeys(db, openDataKey)).values(), master.key]
 
   /** Creates a secret and updates it twice; answers its aggregate id and the three values, oldest first. */
   const secretWithThreeValues = async (base: string, key: string) => {
@@ -163,7 +166,7 @@ describe.each(backends())('crypto-shredding on the %s store', (backend) => {
 
   it('re-creates a deleted key as a new aggregate whose data key opens none of the old values', async () => {
     const { aggregateId: first, values } = await secretWithThreeValues('/secrets', 'reborn')
-    const oldDataKey = (await heldDataKeys(db, master)).get(first)
+    const oldDataKey = (await heldDataKeys(db, openDataKey)).get(first)
     expect(oldDataKey).toBeDefined()
     const oldValues = valuesOf(first, await eventsOf(db, first))
     expect((await api.delete('/secrets/reborn')).status).toBe(204)
@@ -174,7 +177,7 @@ describe.each(backends())('crypto-shredding on the %s store', (backend) => {
     expect(incarnations).toHaveLength(2)
     const [, second] = incarnations
     expect(second).not.toBe(first)
-    const held = await heldDataKeys(db, master)
+    const held = await heldDataKeys(db, openDataKey)
     const newDataKey = held.get(second)
     expect(newDataKey).toBeDefined()
     expect(newDataKey?.equals(oldDataKey as Buffer)).toBe(false)

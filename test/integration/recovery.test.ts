@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../../common/aggregates/secret.commands'
-import { generateKey, masterKeyFrom, wrapDataKey } from '../../common/encryption'
+import { createKeyHierarchy } from '../../app/keys/key-hierarchy'
 import { createPool } from '../../store/database'
 import { openEventStore } from '../../store/event-store'
+import { openFileKeyStore } from '../../store/keys/file-key-store'
 import { recordPending, type Operation } from '../../store/secrets.repository'
 import { adminToken, as } from '../helpers/api'
 import { backends } from '../helpers/backends'
 import { connectToStore, storeConnection } from '../helpers/database'
+import { keyStoreDirOf, ringOf } from '../helpers/keys'
 import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
 /**
@@ -22,9 +24,9 @@ const CRASHED_ACTOR = 'crashed-writer'
 /** A writer that does part of what the vault does for a write, then "dies" (stops). */
 const crashingWriter = async (setup: VaultSetup) => {
   const connection = storeConnection(setup)
-  const master = masterKeyFrom(Buffer.from(setup.env.VAULT_MASTER_KEY, 'base64'))
+  const keys = createKeyHierarchy(ringOf(setup), await openFileKeyStore(keyStoreDirOf(setup)), 1_000)
   const pool = createPool(connection)
-  const eventStore = await openEventStore(connection, master)
+  const eventStore = await openEventStore(connection, keys.unwrapDataKey)
   const intent = (operation: Operation, aggregateId: string, key: string, organizationId: string | null = null) =>
     recordPending(pool, { organizationId, key, aggregateId, operation, actor: CRASHED_ACTOR })
   return {
@@ -32,7 +34,14 @@ const crashingWriter = async (setup: VaultSetup) => {
     createUpTo: async (step: 'key' | 'event', key: string, secret: object) => {
       const aggregateId = randomUUID()
       await intent('create', aggregateId, key)
-      await eventStore.secretsManager.setSecret(aggregateId, wrapDataKey(master, generateKey(), aggregateId))
+      const client = await pool.connect()
+      try {
+        const { wrapped, release } = await keys.newDataKey(client, aggregateId)
+        await eventStore.secretsManager.setSecret(aggregateId, wrapped)
+        await release()
+      } finally {
+        client.release()
+      }
       if (step === 'event') {
         await eventStore.executeCommand({
           aggregateId,
@@ -61,6 +70,7 @@ const crashingWriter = async (setup: VaultSetup) => {
       await eventStore.executeCommand({ aggregateId, type: UPDATE_SECRET, payload: { secret, actor: CRASHED_ACTOR } })
     },
     close: async () => {
+      keys.close()
       await eventStore.dispose()
       await pool.end()
     },

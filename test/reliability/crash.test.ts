@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import pg from 'pg'
-import { cipherFor, masterKeyFrom, unwrapDataKey } from '../../common/encryption'
+import { cipherFor } from '../../common/encryption'
+import { dataKeyOpener } from '../helpers/keys'
 import { adminToken, clientWith, type Grants } from '../helpers/api'
 import { connectToStore } from '../helpers/database'
 import { hasPostgresServer, startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres'
@@ -505,7 +506,7 @@ const decrypt = (open: () => string): string | null => {
  * master key: each write in it is stored with the value it was sent with.
  */
 const checkStoredValues = async (run: Run, db: Db, aggregateId: string, writes: Op[], problems: string[]) => {
-  const master = masterKeyFrom(Buffer.from(run.setup.env.VAULT_MASTER_KEY, 'base64'))
+  const openDataKey = dataKeyOpener(run.setup)
   const key = await db.query<{ secret: string }>('SELECT secret FROM eventstore.secrets WHERE id = $1', [aggregateId])
   const events = await db.query<{ version: string; payload: { value?: string } | string }>(
     `SELECT "aggregateVersion" AS version, payload FROM eventstore.events
@@ -518,7 +519,7 @@ const checkStoredValues = async (run: Run, db: Db, aggregateId: string, writes: 
   }
   let cipher: ReturnType<typeof cipherFor>
   try {
-    cipher = cipherFor(unwrapDataKey(master, key.rows[0].secret, aggregateId), aggregateId)
+    cipher = cipherFor(openDataKey(key.rows[0].secret, aggregateId), aggregateId)
   } catch {
     return void problems.push('the data key of the live incarnation does not unwrap with the master key')
   }

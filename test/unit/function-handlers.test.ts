@@ -1,9 +1,11 @@
 import crypto from 'node:crypto'
 import fc from 'fast-check'
-import { createDataKeyCache } from '../../app/data-key-cache'
-import { createReadCache, poolReadSource } from '../../app/read-cache'
-import { createSecretsService, type SecretsService } from '../../app/secrets.service'
-import { masterKeyFrom } from '../../common/encryption'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { SecretsService } from '../../app/secrets.service'
+import { coreSettings, openVaultCore, type VaultCore } from '../../compose'
+import { loadConfig } from '../../config'
 import { createLogger } from '../../common/logger'
 import { STANDARD, organizationScope, type ClientId, type OrganizationId, type Principal } from '../../common/types'
 import { closeLambdaRuntime } from '../../functions/lambda-runtime'
@@ -18,7 +20,6 @@ import { handler as updateOrganizationSecret } from '../../functions/lambda/upda
 import { handler as deleteOrganizationSecret } from '../../functions/lambda/delete-organization-secret'
 import type { FunctionId } from '../../functions/function-names'
 import { connectionFromUrl } from '../../store/connection'
-import { openStore, type OpenStore } from '../../store/open-store'
 import { createServerDatabase } from '../helpers/backends'
 
 // The handlers need a real PostgreSQL (the test server); without one these tests are skipped, loudly.
@@ -39,7 +40,7 @@ const principal = (clientId: string, grants: Partial<Principal>): Principal => (
 })
 
 withServer('the functions, called as AWS Lambda calls them', () => {
-  let store: OpenStore
+  let store: VaultCore
   let service: SecretsService
   const admin = principal('auditor', { admin: true })
 
@@ -50,9 +51,9 @@ withServer('the functions, called as AWS Lambda calls them', () => {
     process.env.VAULT_MASTER_KEY = MASTER_KEY.toString('base64')
     process.env.VAULT_ENV = 'dev'
     process.env.LOG_LEVEL = 'error'
-    const master = masterKeyFrom(MASTER_KEY)
-    store = await openStore(connectionFromUrl(databaseUrl), master)
-    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master), readCache: createReadCache(poolReadSource(store.pool)) })
+    process.env.VAULT_KEYSTORE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-fn-keys-'))
+    store = await openVaultCore(coreSettings(loadConfig(), connectionFromUrl(databaseUrl), MASTER_KEY, false), quiet)
+    service = store.secrets
   })
   afterAll(async () => {
     await closeLambdaRuntime()
@@ -230,14 +231,15 @@ describe('a function deployed without its configuration', () => {
 })
 
 withServer('the functions, fed whatever a caller can send', () => {
-  let store: OpenStore
+  let store: VaultCore
   let service: SecretsService
   const admin = principal('fuzzer', { admin: true })
 
   beforeAll(async () => {
-    const master = masterKeyFrom(crypto.randomBytes(32))
-    store = await openStore(connectionFromUrl(await createServerDatabase()), master)
-    service = createSecretsService({ ...store, log: quiet, master, naming: { env: 'dev', aws: { region: 'us-east-1', accountId: '000000000000' } }, dataKeys: createDataKeyCache(master), readCache: createReadCache(poolReadSource(store.pool)) })
+    const keyStoreDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vault-fn-keys-'))
+    const config = loadConfig({ VAULT_KEYSTORE_DIR: keyStoreDir, VAULT_ENV: 'dev' })
+    store = await openVaultCore(coreSettings(config, connectionFromUrl(await createServerDatabase()), crypto.randomBytes(32), false), quiet)
+    service = store.secrets
     await service.create(admin, STANDARD, { key: 'seeded' as never, secret: { pwd: 'seeded-value' } })
   })
   afterAll(() => store?.close())

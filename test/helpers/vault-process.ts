@@ -41,7 +41,11 @@ export const newVaultSetup = async (backend: Backend, env: Record<string, string
     VAULT_TOKEN_RATE_LIMIT: '1000000',
   }
   if (backend === 'server') base.DATABASE_URL = await createServerDatabase()
-  return { backend, dataDir: makeDataDir(), env: { ...base, ...env } }
+  const dataDir = makeDataDir()
+  // Beside the data directory, so that a second process on the same database (its own data
+  // directory, the same environment) shares the key store, as processes on one host do.
+  base.VAULT_KEYSTORE_DIR = path.join(path.dirname(dataDir), 'keys')
+  return { backend, dataDir, env: { ...base, ...env } }
 }
 
 /** Starts a vault process and waits until it listens. */

@@ -38,7 +38,7 @@ export type CoreSettings = Readonly<{
   connection: ConnectionSettings
   masterKey: Buffer
   previousMasterKeys: readonly Buffer[]
-  keyStore: Config['keyStore']
+  keyStore: Readonly<{ kind: 'files' | 'database'; dir: string }>
   shredHorizonSeconds: number
   dataKeyCacheSize: number
   readCacheSize: number

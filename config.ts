@@ -16,7 +16,7 @@ export type Config = Readonly<{
   /** Older master keys, still accepted for unwrapping until a rewrap moves everything off them. */
   previousMasterKeys: readonly Buffer[]
   /** Where shard keys live: files whose delete destroys bytes (default), or the database (weaker). */
-  keyStore: Readonly<{ kind: 'files' | 'database'; dir: string }>
+  keyStore: Readonly<{ kind: 'files' | 'database'; dir: string; dirGiven: boolean }>
   /** How long after a delete its shard key is retired at the latest (app/keys/shredder.ts). */
   shredHorizonSeconds: number
   bootstrapClient: Readonly<{ clientId: string; clientSecret: string }> | null
@@ -63,6 +63,7 @@ export const loadConfig = (env: Env = process.env): Config => {
     keyStore: Object.freeze({
       kind: oneOf(env, 'VAULT_KEYSTORE', ['files', 'database'] as const, 'files'),
       dir: path.resolve(nonEmpty(env, 'VAULT_KEYSTORE_DIR', path.join(dataDir, 'keys'))),
+      dirGiven: value(env, 'VAULT_KEYSTORE_DIR') !== undefined,
     }),
     shredHorizonSeconds: integer(env, 'VAULT_SHRED_HORIZON_SECONDS', 60, 1, 86_400),
     bootstrapClient: readBootstrapClient(env),

@@ -27,6 +27,11 @@ const readConfig = (): Config => {
   if (config.masterKey === null) {
     throw new ConfigError('VAULT_MASTER_KEY', 'is required for a function deployed on its own (or set VAULT_MASTER_KEY_FILE)')
   }
+  // SECURITY: the servers' key store, not a directory of the function's own: shard keys written
+  // there would be unknown to the servers, and the database refuses another key store anyway.
+  if (config.keyStore.kind === 'files' && !config.keyStore.dirGiven) {
+    throw new ConfigError('VAULT_KEYSTORE_DIR', "is required for a function deployed on its own (the servers' shared key store), or set VAULT_KEYSTORE=database")
+  }
   return config
 }
 

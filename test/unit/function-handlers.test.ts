@@ -228,6 +228,22 @@ describe('a function deployed without its configuration', () => {
       }
     })
   })
+
+  it('refuses a key store of its own: it must be told the servers\' one', async () => {
+    await jest.isolateModulesAsync(async () => {
+      const saved = { ...process.env }
+      process.env.DATABASE_URL = 'postgres://nobody@127.0.0.1:1/none'
+      process.env.VAULT_MASTER_KEY = crypto.randomBytes(32).toString('base64')
+      delete process.env.VAULT_KEYSTORE_DIR
+      delete process.env.VAULT_KEYSTORE
+      try {
+        const { handler } = require('../../functions/lambda/get-secret') as typeof import('../../functions/lambda/get-secret')
+        await expect(handler({ key: 'a' }, contextOf('vault-dev-get-secret'))).rejects.toThrow(/^VAULT_KEYSTORE_DIR: is required/)
+      } finally {
+        process.env = saved
+      }
+    })
+  })
 })
 
 withServer('the functions, fed whatever a caller can send', () => {

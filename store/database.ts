@@ -40,6 +40,22 @@ export const createPool = (connection: ConnectionSettings): Pool => {
   return pool
 }
 
+/** Runs `work` in one transaction on a connection of its own: committed if it resolves, rolled back if not. */
+export const withTransaction = async <T>(pool: Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const result = await work(client)
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
+  } finally {
+    client.release()
+  }
+}
+
 // Two vault processes may start at once on one server: schema changes run under this lock.
 const MIGRATION_LOCK = 7_146_953_201
 

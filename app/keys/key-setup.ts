@@ -1,6 +1,6 @@
 import { unwrapLegacyDataKey, wrapDataKey, wrappingKeyId } from '../../common/encryption'
 import type { Logger } from '../../common/logger'
-import type { Pool } from '../../store/database'
+import { withTransaction, type Pool } from '../../store/database'
 import {
   KEY_SHARDS,
   keyShardOf,
@@ -68,24 +68,16 @@ const migrateMasterWrapped = async (pool: Pool, keys: KeyHierarchy, log: Logger)
   const ids = new Set(((await readMeta(pool, LEGACY_META)) ?? '').split(',').filter((id) => id !== ''))
   for (const stored of legacy) ids.add(wrappingKeyId(stored.wrapped))
   await writeMeta(pool, LEGACY_META, [...ids].join(','))
-  const client = await pool.connect()
-  try {
-    for (const stored of legacy) {
-      const shard = keyShardOf(stored.aggregateId)
-      await client.query('BEGIN')
+  for (const stored of legacy) {
+    const shard = keyShardOf(stored.aggregateId)
+    await withTransaction(pool, async (client) => {
       await lockShardsForWrap(client, [shard])
       const [current] = (await shardGenerations(client)).filter((row) => row.shard === shard && !row.retiring)
       const dataKey = unwrapLegacyDataKey(keys.ring, stored.wrapped, stored.aggregateId)
       const next = await keys.withShardKey(shard, current.generation, (key) => wrapDataKey(key, dataKey, stored.aggregateId))
       dataKey.fill(0)
       await replaceDataKeys(client, [{ aggregateId: stored.aggregateId, from: stored.wrapped, to: next }])
-      await client.query('COMMIT')
-    }
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  } finally {
-    client.release()
+    })
   }
   log.warn('re-wrapped data keys of a store made before the key hierarchy under shard keys', { dataKeys: legacy.length })
 }

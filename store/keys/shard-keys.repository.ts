@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg'
 import { fnv1a } from '../../lib/fnv'
-import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, type Db, type Pool } from '../database'
+import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, withTransaction, type Db, type Pool } from '../database'
 
 /**
  * How many shard keys a store has. A delete costs its shard a re-key: every live data key of the
@@ -68,10 +68,8 @@ export const unlockGeneration = async (client: PoolClient, shard: number): Promi
  * shred request committed by now: those deletes nulled their data keys before, so the re-wrap
  * that follows cannot copy them under the new key.
  */
-export const switchGeneration = async (pool: Pool, shard: number, generation: number): Promise<void> => {
-  const client = await pool.connect()
-  try {
-    await client.query('BEGIN')
+export const switchGeneration = (pool: Pool, shard: number, generation: number): Promise<void> =>
+  withTransaction(pool, async (client) => {
     await client.query(`SELECT pg_advisory_xact_lock(${WRAP_LOCK}, $1)`, [shard])
     await client.query(`UPDATE ${SHARD_KEYS} SET retiring = true WHERE shard = $1 AND NOT retiring`, [shard])
     await client.query(
@@ -79,14 +77,7 @@ export const switchGeneration = async (pool: Pool, shard: number, generation: nu
        VALUES ($1, $2, COALESCE((SELECT max(id) FROM ${SHRED_REQUESTS} WHERE shard = $1), 0))`,
       [shard, generation],
     )
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined)
-    throw error
-  } finally {
-    client.release()
-  }
-}
+  })
 
 /** Shards to re-key: a delete asked at least `delayMs` ago, or a re-key a crash cut short. */
 export const dueShards = async (db: Db, delayMs: number): Promise<number[]> => {

@@ -1,4 +1,5 @@
-import type { LogLevel } from '../config'
+/** How much a logger writes: lines below its level are dropped. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>
 

@@ -9,6 +9,7 @@ import type pg from 'pg'
 import { deriveKey, masterKeyFrom } from '../../common/encryption'
 import { adminToken, clientWith, request } from '../helpers/api'
 import { connectToStore, dumpStore } from '../helpers/database'
+import { dataKeyOpener } from '../helpers/keys'
 import { ADMIN_ID, ADMIN_SECRET, newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
 
 // Hostile input, property-based: thousands of generated requests over every REST route (random
@@ -1276,9 +1277,13 @@ const seededRows = async () => {
     `SELECT * FROM eventstore.events WHERE "aggregateId" = ANY($1) OR payload->>'id' = ANY($1) ORDER BY "threadId", "threadCounter"`,
     [ids],
   )
-  const dataKeys = await db.query('SELECT * FROM eventstore.secrets WHERE id = ANY($1) ORDER BY id', [ids])
+  // The data keys themselves, not their wrapping: the shredder re-wraps a live key whenever its
+  // shard is re-keyed (the fuzzer's own deletes do that), which changes the text and not the key.
+  const stored = await db.query<{ id: string; idx: string; secret: string | null }>('SELECT * FROM eventstore.secrets WHERE id = ANY($1) ORDER BY id', [ids])
+  const open = dataKeyOpener(vault.setup)
+  const dataKeys = stored.rows.map((row) => ({ id: row.id, idx: row.idx, dataKey: row.secret === null ? null : open(row.secret, row.id).toString('hex') }))
   const pending = await db.query(`SELECT * FROM vault.pending_operations WHERE ${seededWhere}`, [orgs, keys])
-  return { secrets: secrets.rows, incarnations: incarnations.rows, events: events.rows, dataKeys: dataKeys.rows, pending: pending.rows }
+  return { secrets: secrets.rows, incarnations: incarnations.rows, events: events.rows, dataKeys, pending: pending.rows }
 }
 
 const eventCounts = async (): Promise<Record<string, number>> => {

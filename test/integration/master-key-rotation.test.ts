@@ -95,7 +95,10 @@ describe.each(backends())('master-key rotation on the %s store', (backend) => {
     stop = true
     await Promise.all(loops)
     expect(rewrap.status).toBe(200)
-    expect(rewrap.body.rewrapped).toBeGreaterThanOrEqual(257)
+    // Up to 256 shard keys and the reader's secret: fewer when the writers' deletes had the shredder
+    // re-key a shard meanwhile (its new key is born under the new master key). What counts is below.
+    expect(rewrap.body.rewrapped).toBeGreaterThan(200)
+    expect(rewrap.body.rewrapped).toBeLessThanOrEqual(257)
     expect(failures).toEqual([])
     expect(requests).toBeGreaterThan(50)
     const report = (await admin.get('/admin/keys')).body

@@ -1,8 +1,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { DATA_KEY_CACHE_SIZE } from './app/keys/data-key-cache'
-import { READ_CACHE_SIZE } from './app/read-cache'
-import type { LogLevel } from './common/logger'
+import { READ_CACHE_SIZE } from './app/secrets/read-cache'
+import type { LogLevel } from './lib/logger'
 import { CLIENT_ID_PATTERN } from './common/types'
 
 /** The whole configuration of one vault process, read once from the environment. */
@@ -33,7 +33,7 @@ export type Config = Readonly<{
 }>
 
 export type VaultEnv = 'dev' | 'stg' | 'prd'
-export type { LogLevel } from './common/logger'
+export type { LogLevel } from './lib/logger'
 
 /** A bad configuration value: the message names the variable and never echoes a secret. */
 export class ConfigError extends Error {

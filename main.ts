@@ -1,4 +1,4 @@
-import { createLogger } from './common/logger'
+import { createLogger } from './lib/logger'
 import { ConfigError, loadConfig, type Config } from './config'
 import { startVault } from './vault'
 

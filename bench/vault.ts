@@ -3,8 +3,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { isAlive } from '../store/data-dir-lock'
-import { freePort } from '../store/free-port'
+import { isAlive } from '../store/embedded/data-dir-lock'
+import { freePort } from '../store/embedded/free-port'
 
 const MAIN = path.join(__dirname, '..', 'main.js')
 const START_TIMEOUT_MS = 120_000

@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { generateKey, masterKeyFrom, type MasterKey } from '../common/encryption'
-import type { Logger } from '../common/logger'
+import type { Logger } from '../lib/logger'
 
 /**
  * The configured master key, or the one generated into the data directory on first start

@@ -1,6 +1,6 @@
 import type { ConnectionSettings } from './connection'
 import { createPool, migrate, type Pool } from './database'
-import { openEventStore, type EventStore, type UnwrapDataKey } from './event-store'
+import { openEventStore, type EventStore, type UnwrapDataKey } from './resolve/event-store'
 
 export type OpenStore = Readonly<{ pool: Pool; eventStore: EventStore; close: () => Promise<void> }>
 

@@ -1,5 +1,5 @@
 import { unwrapLegacyDataKey, wrapDataKey, wrappingKeyId } from '../../common/encryption'
-import type { Logger } from '../../common/logger'
+import type { Logger } from '../../lib/logger'
 import { withTransaction, type Pool } from '../../store/database'
 import {
   KEY_SHARDS,

@@ -1,4 +1,4 @@
-import type { Logger } from '../../common/logger'
+import type { Logger } from '../../lib/logger'
 import type { Principal } from '../../common/types'
 import type { Pool } from '../../store/database'
 import { authorizeAdmin } from '../authorization'

@@ -1,5 +1,5 @@
 import { openClientSecret, sealClientSecret, unwrapShardKey, wrapShardKey } from '../../common/encryption'
-import type { Logger } from '../../common/logger'
+import type { Logger } from '../../lib/logger'
 import { replaceSealedSecret, secretsNotSealedBy } from '../../store/clients.repository'
 import type { Pool } from '../../store/database'
 import { lockShard, shardGenerations, unlockShards } from '../../store/keys/shard-keys.repository'

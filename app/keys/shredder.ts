@@ -1,5 +1,5 @@
 import { dataKeyWrapping, unwrapDataKey, wrapDataKey } from '../../common/encryption'
-import type { Logger } from '../../common/logger'
+import type { Logger } from '../../lib/logger'
 import type { Pool } from '../../store/database'
 import {
   dataKeysOfShards,

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { isAlive } from '../../store/data-dir-lock'
+import { isAlive } from '../../store/embedded/data-dir-lock'
 import { adminToken, as, request, tokenFor } from '../helpers/api'
 import { backends, type Backend } from '../helpers/backends'
 import {

@@ -1,4 +1,4 @@
-import { createReadCache, poolReadSource, type ReadCache, type ReadSource } from '../../app/read-cache'
+import { createReadCache, poolReadSource, type ReadCache, type ReadSource } from '../../app/secrets/read-cache'
 import { currentStamps } from '../../store/change-stamps'
 import { createPool, type Pool } from '../../store/database'
 import { keyShard, recordPending, type KeyRef } from '../../store/secrets.repository'

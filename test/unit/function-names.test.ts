@@ -1,4 +1,4 @@
-import { FUNCTION_IDS, functionArn, functionName, resolveFunction } from '../../functions/function-names'
+import { FUNCTION_IDS, functionArn, functionName, resolveFunction } from '../../api/lambda/function-names'
 
 const naming = { env: 'stg', aws: { region: 'eu-west-1', accountId: '123456789012' } }
 

@@ -1,4 +1,4 @@
-import { createRateLimiter } from '../../api/rate-limiter'
+import { createRateLimiter } from '../../api/http/rate-limiter'
 import { TooManyRequestsError } from '../../common/errors'
 
 const clock = (start = 0) => {

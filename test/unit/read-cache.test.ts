@@ -1,4 +1,4 @@
-import { createReadCache, READ_CACHE_TTL_MS, type ReadCache, type ReadSource } from '../../app/read-cache'
+import { createReadCache, READ_CACHE_TTL_MS, type ReadCache, type ReadSource } from '../../app/secrets/read-cache'
 import type { KeyRef, StampedSecret } from '../../store/secrets.repository'
 
 /**

@@ -1,5 +1,5 @@
-import { MAX_SECRET_BYTES, parseBody, parseCreateInput, parseKey, parseScope, parseUpdateInput } from '../../app/secret-input'
-import { parseNewClient } from '../../app/client-input'
+import { MAX_SECRET_BYTES, parseBody, parseCreateInput, parseKey, parseScope, parseUpdateInput } from '../../app/secrets/secret-input'
+import { parseNewClient } from '../../app/clients/client-input'
 import { ValidationError } from '../../common/errors'
 
 describe('keys and organization ids', () => {

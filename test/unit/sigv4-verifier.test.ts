@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
-import { verifySignature, type SignedRequest } from '../../api/sigv4-verifier'
+import { verifySignature, type SignedRequest } from '../../api/sigv4/verifier'
 import { LambdaApiError } from '../../common/errors'
 
 const CLIENT_ID = 'EVABCDEFGHIJKLMNOPQR'

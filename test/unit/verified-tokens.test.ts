@@ -1,4 +1,4 @@
-import { createVerifiedTokens } from '../../app/verified-tokens'
+import { createVerifiedTokens } from '../../app/clients/verified-tokens'
 import type { ClientId, OrganizationId, Principal } from '../../common/types'
 
 // Tokens themselves (jose is ESM-only, which Jest's CommonJS runtime cannot load) are tested

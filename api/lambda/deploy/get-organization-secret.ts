@@ -1,0 +1,4 @@
+import { lambdaHandler } from '../runtime'
+
+/** `vault-{env}-get-organization-secret`, deployable to AWS Lambda as it is (handler: `get-organization-secret.handler`). */
+export const handler = lambdaHandler('get-organization-secret')

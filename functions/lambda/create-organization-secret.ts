@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-create-organization-secret`, deployable to AWS Lambda as it is (handler: `create-organization-secret.handler`). */
-export const handler = lambdaHandler('create-organization-secret')

@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-create-secret`, deployable to AWS Lambda as it is (handler: `create-secret.handler`). */
-export const handler = lambdaHandler('create-secret')

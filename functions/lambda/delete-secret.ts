@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-delete-secret`, deployable to AWS Lambda as it is (handler: `delete-secret.handler`). */
-export const handler = lambdaHandler('delete-secret')

@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-get-organization-secret`, deployable to AWS Lambda as it is (handler: `get-organization-secret.handler`). */
-export const handler = lambdaHandler('get-organization-secret')

@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-get-secret`, deployable to AWS Lambda as it is (handler: `get-secret.handler`). */
-export const handler = lambdaHandler('get-secret')

@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-update-organization-secret`, deployable to AWS Lambda as it is (handler: `update-organization-secret.handler`). */
-export const handler = lambdaHandler('update-organization-secret')

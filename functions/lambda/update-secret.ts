@@ -1,4 +1,0 @@
-import { lambdaHandler } from '../lambda-runtime'
-
-/** `vault-{env}-update-secret`, deployable to AWS Lambda as it is (handler: `update-secret.handler`). */
-export const handler = lambdaHandler('update-secret')

@@ -1,4 +1,6 @@
-import { createClientsService, type ClientsService } from './app/clients/clients.service'
+import { createClientsService, type ClientsService, type CreatedClient } from './app/clients/clients.service'
+import { createKeysAdmin } from './app/keys/keys-admin'
+import { createOperations, type Operations } from './app/operations'
 import { createDataKeyCache, DATA_KEY_TTL_MS } from './app/keys/data-key-cache'
 import { createKeyHierarchy, type KeyHierarchy } from './app/keys/key-hierarchy'
 import { prepareKeys } from './app/keys/key-setup'
@@ -9,14 +11,17 @@ import { createSecretsService, type SecretsService } from './app/secrets/secrets
 import type { NamingConfig } from './app/secrets/secret-views'
 import { createTokens, type Tokens } from './app/clients/tokens'
 import { masterKeyFrom, masterKeyRing } from './common/encryption'
-import type { Logger } from './lib/logger'
-import type { Config } from './config'
-import type { ConnectionSettings } from './store/connection'
+import { createLogger, type Logger } from './lib/logger'
+import { loadFunctionConfig, type Config } from './config'
+import { connectionFromUrl, type ConnectionSettings } from './store/connection'
 import type { Pool } from './store/database'
 import type { EventStore } from './store/resolve/event-store'
 import { openDatabaseKeyStore } from './store/keys/database-key-store'
 import { openFileKeyStore } from './store/keys/file-key-store'
 import type { KeyStore } from './store/keys/key-store'
+import { startEmbeddedPostgres, type EmbeddedServer } from './store/embedded/embedded-postgres'
+import { storeIsReady } from './store/health'
+import { resolveMasterKey } from './store/master-key'
 import { openStore } from './store/open-store'
 
 /** Everything behind the doors: the store, the key hierarchy and the services. */
@@ -28,6 +33,8 @@ export type VaultCore = Readonly<{
   clients: ClientsService
   tokens: Tokens
   shredder: Shredder
+  /** Every operation, as every door calls it. */
+  operations: Operations
   /** Interrupted writes the start finished. */
   recovered: number
   close: () => Promise<void>
@@ -95,9 +102,57 @@ export const openVaultCore = async (settings: CoreSettings, log: Logger): Promis
     const shredder = createShredder(pool, keys, horizonMs, log)
     if (settings.runShredder) shredder.start()
     cleanups.push(shredder.stop)
-    return Object.freeze({ pool, eventStore, keys, secrets, clients, tokens, shredder, recovered, close })
+    const operations = createOperations({ secrets, clients, keysAdmin: createKeysAdmin(pool, keys, log) })
+    return Object.freeze({ pool, eventStore, keys, secrets, clients, tokens, shredder, operations, recovered, close })
   } catch (error) {
     await close()
     throw error
   }
+}
+
+/** A vault server's core: its store (embedded unless DATABASE_URL is set), keys and operations. */
+export type ServerCore = VaultCore &
+  Readonly<{
+    embedded: boolean
+    /** The admin client generated on a first start without a bootstrap client (shown once), or null. */
+    generatedAdmin: CreatedClient | null
+    storeIsReady: () => Promise<boolean>
+  }>
+
+/** Everything `npm start` serves, from the configuration: store, master key, core, bootstrap admin. */
+export const composeServer = async (config: Config, log: Logger): Promise<ServerCore> => {
+  let embedded: EmbeddedServer | null = null
+  let core: VaultCore | null = null
+  try {
+    if (config.databaseUrl === null) embedded = await startEmbeddedPostgres(config.dataDir, log)
+    const connection = embedded?.connection ?? connectionFromUrl(config.databaseUrl as string)
+    const master = resolveMasterKey(config, log)
+    const opened = await openVaultCore(coreSettings(config, connection, master.key, true), log)
+    core = opened
+    const generatedAdmin = await opened.clients.ensureBootstrapAdmin(config.bootstrapClient)
+    const stopEmbedded = embedded?.stop
+    const close = async () => {
+      await opened.close()
+      await stopEmbedded?.().catch(() => undefined)
+    }
+    return Object.freeze({ ...opened, close, embedded: embedded !== null, generatedAdmin, storeIsReady: () => storeIsReady(opened.pool) })
+  } catch (error) {
+    await core?.close().catch(() => undefined)
+    await embedded?.stop().catch(() => undefined)
+    throw error
+  }
+}
+
+/** What a function deployed on its own needs: its environment's name, a log and the operations. */
+export type FunctionCore = Readonly<{ env: string; log: Logger; operations: Operations; close: () => Promise<void> }>
+
+/**
+ * The wiring of a function deployed to AWS Lambda on its own, from its environment: a
+ * PostgreSQL server shared with the servers, which retire shard keys (this one does not).
+ */
+export const composeFunction = async (): Promise<FunctionCore> => {
+  const config = loadFunctionConfig()
+  const log = createLogger(config.logLevel)
+  const core = await openVaultCore(coreSettings(config, connectionFromUrl(config.databaseUrl), config.masterKey, false), log)
+  return Object.freeze({ env: config.env, log, operations: core.operations, close: core.close })
 }

@@ -80,6 +80,24 @@ export const loadConfig = (env: Env = process.env): Config => {
   })
 }
 
+/**
+ * A function deployed to AWS Lambda on its own has no embedded server and no data directory:
+ * it needs a PostgreSQL server and the master key from its environment.
+ */
+export const loadFunctionConfig = (env: Env = process.env): Config & { databaseUrl: string; masterKey: Buffer } => {
+  const config = loadConfig(env)
+  if (config.databaseUrl === null) throw new ConfigError('DATABASE_URL', 'is required for a function deployed on its own')
+  if (config.masterKey === null) {
+    throw new ConfigError('VAULT_MASTER_KEY', 'is required for a function deployed on its own (or set VAULT_MASTER_KEY_FILE)')
+  }
+  // SECURITY: the servers' key store, not a directory of the function's own: shard keys written
+  // there would be unknown to the servers, and the database refuses another key store anyway.
+  if (config.keyStore.kind === 'files' && !config.keyStore.dirGiven) {
+    throw new ConfigError('VAULT_KEYSTORE_DIR', "is required for a function deployed on its own (the servers' shared key store), or set VAULT_KEYSTORE=database")
+  }
+  return { ...config, databaseUrl: config.databaseUrl, masterKey: config.masterKey }
+}
+
 const value = (env: Env, name: string): string | undefined => {
   const raw = env[name]
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim()

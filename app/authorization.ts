@@ -3,8 +3,8 @@ import type { Principal, Scope } from '../common/types'
 
 /**
  * Deny by default: standard secrets need the `secrets` grant, an organization's secrets need
- * that organization in the client's list; admins may do everything. Both doors (REST and
- * functions) go through the service, which calls this before touching anything.
+ * that organization in the client's list; admins may do everything. Every door reaches it
+ * through app/operations.ts, before anything else of a request is read.
  */
 export const authorizeScope = (principal: Principal, scope: Scope): void => {
   if (principal.admin) return
@@ -17,6 +17,7 @@ export const authorizeScope = (principal: Principal, scope: Scope): void => {
   )
 }
 
-export const authorizeAdmin = (principal: Principal, what = 'manage clients'): void => {
+/** Client registration and key management are for admin clients only. */
+export const authorizeAdmin = (principal: Principal, what: string): void => {
   if (!principal.admin) throw new ForbiddenError(`Only admin clients may ${what}`)
 }

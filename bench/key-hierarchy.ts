@@ -3,7 +3,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import type { Principal, ClientId } from '../common/types'
 import { rewrapAll } from '../app/keys/rewrap'
 import { createShredder } from '../app/keys/shredder'
 import { createLogger, type LogFields, type Logger } from '../lib/logger'
@@ -80,8 +79,6 @@ const openCore = (connection: ConnectionSettings, dataDir: string, master: Buffe
     },
     log,
   )
-
-const ADMIN: Principal = Object.freeze({ clientId: 'bench-admin' as ClientId, admin: true, secrets: true, organizations: [] })
 
 const seconds = (ms: number) => ms / 1000
 const int = (n: number) => n.toLocaleString('en-US')
@@ -177,7 +174,7 @@ const main = async () => {
       const facts = await serverFacts(connection)
 
       let core = await openCore(connection, dataDir, masters[0], [], capture.log)
-      for (let i = 1; i < plan.clients; i++) await core.clients.create(ADMIN, { name: `bench-${i}`, organizations: [], secrets: true, admin: false })
+      for (let i = 1; i < plan.clients; i++) await core.clients.create({ name: `bench-${i}`, organizations: [], secrets: true, admin: false })
       await core.close()
       progress(`${plan.clients} clients; rewraps at 0 secrets`)
       // Each rewrap moves everything from masters[m - 1] to masters[m]: two at 0 secrets, three at the full store.

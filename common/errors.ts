@@ -1,12 +1,12 @@
 /**
- * Every rejection the vault makes on purpose is a VaultError: an HTTP status, a stable reason
- * code and a message that is safe to show a client (never a value, key material or SQL).
- * Anything else that reaches the error handler is an internal error and is not echoed.
+ * Every rejection the vault makes on purpose is a VaultError: a stable reason code and a message
+ * that is safe to show a client (never a value, key material or SQL). These are the domain's
+ * words only; app/outcomes.ts classifies them and each door answers in its own wire shape.
+ * Anything else is an internal error and is never echoed.
  */
 export abstract class VaultError extends Error {
-  abstract readonly status: number
   abstract readonly code: string
-  /** For a refusal that passes with time (429): when to try again, sent as Retry-After. */
+  /** For a refusal that passes with time (too many requests): when to try again. */
   readonly retryAfterSeconds?: number
   constructor(message: string) {
     super(message)
@@ -15,12 +15,10 @@ export abstract class VaultError extends Error {
 }
 
 export class ValidationError extends VaultError {
-  readonly status = 400
   readonly code = 'ValidationError'
 }
 
 export class SecretAlreadyExistsError extends VaultError {
-  readonly status = 400
   readonly code = 'SecretAlreadyExists'
   constructor() {
     super('Secret key already exists')
@@ -28,49 +26,25 @@ export class SecretAlreadyExistsError extends VaultError {
 }
 
 export class UnauthenticatedError extends VaultError {
-  readonly status = 401
   readonly code = 'Unauthenticated'
 }
 
 export class ForbiddenError extends VaultError {
-  readonly status = 403
   readonly code = 'Forbidden'
 }
 
 export class SecretNotFoundError extends VaultError {
-  readonly status = 404
   readonly code = 'SecretNotFound'
   constructor() {
     super('Secret not found')
   }
 }
 
-export class RouteNotFoundError extends VaultError {
-  readonly status = 404
-  readonly code = 'RouteNotFound'
-  constructor() {
-    super('Not found')
-  }
-}
-
 export class ConflictError extends VaultError {
-  readonly status = 409
   readonly code = 'Conflict'
 }
 
-export class PayloadTooLargeError extends VaultError {
-  readonly status = 413
-  readonly code = 'PayloadTooLarge'
-}
-
-export class UnsupportedMediaTypeError extends VaultError {
-  // The contract answers every malformed request with 400, a wrong content type included.
-  readonly status = 400
-  readonly code = 'UnsupportedMediaType'
-}
-
 export class TooManyRequestsError extends VaultError {
-  readonly status = 429
   readonly code = 'TooManyRequests'
   constructor(override readonly retryAfterSeconds: number) {
     super('Too many requests; retry later')
@@ -78,7 +52,6 @@ export class TooManyRequestsError extends VaultError {
 }
 
 export class StoreUnavailableError extends VaultError {
-  readonly status = 503
   readonly code = 'StoreUnavailable'
   constructor() {
     super('The secret store is unavailable; try again shortly')
@@ -110,46 +83,5 @@ export class ShardKeyRetiredError extends Error {
   constructor(readonly shard: number, readonly generation: number) {
     super(`Shard key ${shard}/${generation} is not in the key store`)
     this.name = 'ShardKeyRetiredError'
-  }
-}
-
-/** Token endpoint errors also carry the RFC 6749 `error` code beside the contract's `message`. */
-export class OAuthError extends VaultError {
-  constructor(
-    readonly status: 400 | 401,
-    readonly oauthCode: 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
-    message: string,
-  ) {
-    super(message)
-  }
-  get code(): string {
-    return this.oauthCode
-  }
-}
-
-/**
- * Errors of the AWS Lambda Invoke API (the functions door): the SDK reads the error's type from
- * the `x-amzn-ErrorType` header, so each carries the name AWS gives it beside the message.
- */
-export class LambdaApiError extends VaultError {
-  constructor(
-    readonly status: 400 | 403 | 404 | 413 | 429,
-    readonly errorType:
-      | 'InvalidRequestContentException'
-      | 'InvalidParameterValueException'
-      | 'RequestTooLargeException'
-      | 'MissingAuthenticationTokenException'
-      | 'IncompleteSignatureException'
-      | 'InvalidSignatureException'
-      | 'UnrecognizedClientException'
-      | 'ResourceNotFoundException'
-      | 'TooManyRequestsException',
-    message: string,
-    override readonly retryAfterSeconds?: number,
-  ) {
-    super(message)
-  }
-  get code(): string {
-    return this.errorType
   }
 }

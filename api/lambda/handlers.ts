@@ -1,85 +1,35 @@
-import { authorizeScope } from '../../app/authorization'
-import { isPlainObject, parseBody, parseCreateInput, parseKey, parseOrganizationId, parseUpdateInput } from '../../app/secrets/secret-input'
-import type { SecretsService } from '../../app/secrets/secrets.service'
-import { ValidationError } from '../../common/errors'
+import type { Operations, SecretOperationName } from '../../app/operations'
+import type { Namespace } from '../../app/secret-requests'
+import type { Principal } from '../../common/types'
 import type { Logger } from '../../lib/logger'
-import { organizationScope, STANDARD, type Principal, type Scope } from '../../common/types'
-import { failure, ok, type FunctionResult } from './function-result'
 import type { FunctionId } from './function-names'
+import { resultOf, type FunctionResult } from './function-result'
 
 /** One function: the invocation's payload and who invokes it, in; the guide's body, out. */
 export type FunctionHandler = (event: unknown, principal: Principal) => Promise<FunctionResult>
 
-type Namespace = 'standard' | 'organization'
-
-const required = (fields: Record<string, unknown>, name: string): unknown => {
-  if (fields[name] === undefined) throw new ValidationError(`${name} is required`)
-  return fields[name]
+/** Which operation each of the guide's functions is, and in which namespace. */
+const FUNCTIONS: Readonly<Record<FunctionId, readonly [SecretOperationName, Namespace]>> = {
+  'create-secret': ['createSecret', 'standard'],
+  'get-secret': ['getSecret', 'standard'],
+  'update-secret': ['updateSecret', 'standard'],
+  'delete-secret': ['deleteSecret', 'standard'],
+  'create-organization-secret': ['createSecret', 'organization'],
+  'get-organization-secret': ['getSecret', 'organization'],
+  'update-organization-secret': ['updateSecret', 'organization'],
+  'delete-organization-secret': ['deleteSecret', 'organization'],
 }
 
 /**
- * The payload's scope, authorized before the rest of it is read: as on REST, a client without
- * the grant learns nothing about what else it sent.
+ * The eight functions of the guide, over the same operations as the REST routes: one
+ * implementation of every rule, two doors. A payload holds every field, `organizationId` included.
  */
-const authorizedScope = (namespace: Namespace, event: unknown, principal: Principal, fields: readonly string[]) => {
-  if (!isPlainObject(event)) throw new ValidationError('The payload must be a JSON object')
-  const scope: Scope =
-    namespace === 'standard' ? STANDARD : organizationScope(parseOrganizationId(required(event, 'organizationId')))
-  authorizeScope(principal, scope)
-  const allowed = namespace === 'standard' ? fields : [...fields, 'organizationId']
-  return { scope, payload: parseBody(event, allowed) }
-}
-
-/**
- * The eight functions of the guide, over the same application service as the REST routes: one
- * implementation of every rule, two doors. Payloads name the organization in `organizationId`.
- */
-export const createFunctionHandlers = (secrets: SecretsService, log: Logger): Record<FunctionId, FunctionHandler> => {
-  const guarded =
-    (run: FunctionHandler): FunctionHandler =>
-    async (event, principal) => {
-      try {
-        return await run(event, principal)
-      } catch (error) {
-        return failure(error, log)
-      }
-    }
-
-  const create = (namespace: Namespace) =>
-    guarded(async (event, principal) => {
-      const { scope, payload } = authorizedScope(namespace, event, principal, ['key', 'secret', 'description'])
-      return ok(await secrets.create(principal, scope, parseCreateInput({ ...payload, key: required(payload, 'key') })))
-    })
-
-  const get = (namespace: Namespace) =>
-    guarded(async (event, principal) => {
-      const { scope, payload } = authorizedScope(namespace, event, principal, ['key'])
-      return ok(await secrets.get(principal, scope, parseKey(required(payload, 'key'))))
-    })
-
-  const update = (namespace: Namespace) =>
-    guarded(async (event, principal) => {
-      const { scope, payload } = authorizedScope(namespace, event, principal, ['key', 'secret', 'description'])
-      const key = parseKey(required(payload, 'key'))
-      return ok(await secrets.update(principal, scope, key, parseUpdateInput(payload)))
-    })
-
-  const remove = (namespace: Namespace) =>
-    guarded(async (event, principal) => {
-      const { scope, payload } = authorizedScope(namespace, event, principal, ['key'])
-      const outcome = await secrets.remove(principal, scope, parseKey(required(payload, 'key')))
-      // As on REST: 204 when it existed and is gone, 205 when there was nothing to delete.
-      return { statusCode: outcome === 'deleted' ? 204 : 205 }
-    })
-
-  return Object.freeze({
-    'create-secret': create('standard'),
-    'get-secret': get('standard'),
-    'update-secret': update('standard'),
-    'delete-secret': remove('standard'),
-    'create-organization-secret': create('organization'),
-    'get-organization-secret': get('organization'),
-    'update-organization-secret': update('organization'),
-    'delete-organization-secret': remove('organization'),
-  })
-}
+export const createFunctionHandlers = (operations: Operations, log: Logger): Readonly<Record<FunctionId, FunctionHandler>> =>
+  Object.freeze(
+    Object.fromEntries(
+      Object.entries(FUNCTIONS).map(([id, [name, namespace]]) => [
+        id,
+        async (event: unknown, principal: Principal) => resultOf(await operations[name](principal, { namespace, body: () => event }), log),
+      ]),
+    ) as Record<FunctionId, FunctionHandler>,
+  )

@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
-import { LambdaApiError } from '../../common/errors'
+import { LambdaApiError } from './lambda-api-error'
 
 /** AWS Lambda's limit on a synchronous invocation's payload (6 MiB); past it the answer is 413. */
 export const MAX_INVOCATION_BYTES = 6 * 1024 * 1024

@@ -1,18 +1,19 @@
-import { Router, type Request, type Response } from 'express'
+import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { ClientsService } from '../../app/clients/clients.service'
-import { LambdaApiError } from '../../common/errors'
+import { decodeStrictUtf8 } from '../../lib/utf8'
+import { sendJson } from '../http/respond'
+import { SigV4Error } from '../sigv4/sigv4-error'
+import { LambdaApiError } from './lambda-api-error'
 import { resolveFunction, type FunctionId, type FunctionsNaming } from './function-names'
 import type { FunctionHandler } from './handlers'
 import { invocationBody } from './invocation-body'
-import { decodeStrictUtf8 } from '../rest/json-body'
 import { localsOf } from '../http/request-context'
 import { sigv4Authentication } from '../sigv4/authenticate'
 import type { RateLimiter } from '../http/rate-limiter'
-import { principalOf } from '../rest/principal'
 
-export type FunctionsRoutesDeps = Readonly<{
+export type InvokeRouteDeps = Readonly<{
   handlers: Readonly<Record<FunctionId, FunctionHandler>>
-  clients: ClientsService
+  clients: Pick<ClientsService, 'secretOf'>
   naming: FunctionsNaming
   /** Failed signature checks allowed per minute, per address and per access key id. */
   failedSignatureLimiter: RateLimiter
@@ -49,13 +50,22 @@ const notFound = (requested: string) =>
     /^[A-Za-z0-9_:$.-]{1,170}$/.test(requested) ? `Function not found: ${requested}` : 'Function not found',
   )
 
+// The Invoke API's own refusals, as the AWS SDK reads them: the error's type in a header (the
+// SDK takes it from there), `Type` says whose fault it is. Anything else is not this door's.
+const invokeErrors = (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  if (!(error instanceof LambdaApiError || error instanceof SigV4Error)) return next(error)
+  if (error instanceof SigV4Error && error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds))
+  res.setHeader('x-amzn-ErrorType', error.errorType)
+  sendJson(res, error.status, { Type: 'User', message: error.message })
+}
+
 /**
  * The AWS Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`), so the stock AWS
  * SDK can call the guide's functions on the vault itself. A request is signed with SigV4: the
  * access key id is a client id, the secret access key its client secret, and that client's
  * grants apply exactly as on REST.
  */
-export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
+export const invokeRoute = (deps: InvokeRouteDeps): Router => {
   const router = Router()
   const signed = sigv4Authentication({
     clients: deps.clients,
@@ -74,7 +84,8 @@ export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
   // The signing credential is checked before the payload is read, the signature after.
   const invocation = [requestIdHeader, signed.beforeBody, invocationBody, signed.afterBody]
   router.post('/2015-03-31/functions/:functionName/invocations', ...invocation, async (req, res) => {
-    const principal = principalOf(res)
+    const principal = localsOf(res).principal
+    if (principal === undefined) throw new Error('The signature check names the caller')
     const qualifier = new URLSearchParams(req.originalUrl.split('?', 2)[1] ?? '').get('Qualifier')
     const requested = String(req.params.functionName)
     const id = resolveFunction(deps.naming, requested, qualifier)
@@ -89,5 +100,5 @@ export const functionsRoutes = (deps: FunctionsRoutesDeps): Router => {
     if (invocationType === 'Event') return void res.status(202).end()
     res.status(200).json(result)
   })
-  return router
+  return router.use(invokeErrors)
 }

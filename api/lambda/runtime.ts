@@ -1,12 +1,8 @@
-import { knownError } from '../../app/outcomes'
-import { KeyStoreMismatchError } from '../../app/keys/key-setup'
-import { MissingMasterKeyError } from '../../app/keys/key-report'
-import { coreSettings, openVaultCore } from '../../compose'
-import { createLogger, type Logger } from '../../lib/logger'
+import type { Operations } from '../../app/operations'
+import { refusalOf } from '../../app/outcomes'
 import type { ClientId, Principal } from '../../common/types'
-import { ConfigError, loadConfig, type Config } from '../../config'
-import { connectionFromUrl } from '../../store/connection'
-import { failure, type FunctionResult } from './function-result'
+import { createLogger, type Logger } from '../../lib/logger'
+import { resultOf, type FunctionResult } from './function-result'
 import { functionName, type FunctionId } from './function-names'
 import { createFunctionHandlers, type FunctionHandler } from './handlers'
 
@@ -15,44 +11,16 @@ export type LambdaContext = Readonly<{ functionName?: string; awsRequestId?: str
 
 export type LambdaHandler = (event: unknown, context?: LambdaContext) => Promise<FunctionResult>
 
-type Runtime = Readonly<{ config: Config; log: Logger; handlers: Record<FunctionId, FunctionHandler>; close: () => Promise<void> }>
+/** What a container opens once: its environment's name, a log, the operations, and how to close them. */
+export type OpenedFunctions = Readonly<{ env: string; log: Logger; operations: Operations; close: () => Promise<void> }>
 
-/**
- * A function deployed to AWS Lambda on its own has no embedded server and no data directory:
- * it needs a PostgreSQL server and the master key from its environment.
- */
-const readConfig = (): Config => {
-  const config = loadConfig()
-  if (config.databaseUrl === null) throw new ConfigError('DATABASE_URL', 'is required for a function deployed on its own')
-  if (config.masterKey === null) {
-    throw new ConfigError('VAULT_MASTER_KEY', 'is required for a function deployed on its own (or set VAULT_MASTER_KEY_FILE)')
-  }
-  // SECURITY: the servers' key store, not a directory of the function's own: shard keys written
-  // there would be unknown to the servers, and the database refuses another key store anyway.
-  if (config.keyStore.kind === 'files' && !config.keyStore.dirGiven) {
-    throw new ConfigError('VAULT_KEYSTORE_DIR', "is required for a function deployed on its own (the servers' shared key store), or set VAULT_KEYSTORE=database")
-  }
-  return config
-}
+export type LambdaRuntimeDeps = Readonly<{
+  open: () => Promise<OpenedFunctions>
+  /** Errors of a deployment that cannot work (configuration, keys): thrown to AWS as they are. */
+  isDeploymentError: (error: unknown) => boolean
+}>
 
-// Opened once per container, on the first invocation, and kept for the ones that follow (AWS
-// reuses a container for many invocations). A failed open is retried by the next invocation.
-let runtime: Promise<Runtime> | null = null
-
-const openRuntime = async (): Promise<Runtime> => {
-  const config = readConfig()
-  const log = createLogger(config.logLevel)
-  const connection = connectionFromUrl(config.databaseUrl as string)
-  const core = await openVaultCore(coreSettings(config, connection, config.masterKey as Buffer, false), log)
-  return Object.freeze({ config, log, handlers: createFunctionHandlers(core.secrets, log), close: core.close })
-}
-
-/** Closes the store connections, for a host that stops a container cleanly (and for tests). */
-export const closeLambdaRuntime = async (): Promise<void> => {
-  const opened = runtime
-  runtime = null
-  await opened?.then((it) => it.close()).catch(() => undefined)
-}
+type Runtime = Readonly<{ env: string; handlers: Readonly<Record<FunctionId, FunctionHandler>>; close: () => Promise<void> }>
 
 /**
  * DESIGN: the guide's functions need no vault credentials ("security can be achieved by other
@@ -62,23 +30,46 @@ export const closeLambdaRuntime = async (): Promise<void> => {
 const deployedPrincipal = (actor: string): Principal =>
   Object.freeze({ clientId: actor as ClientId, admin: true, secrets: true, organizations: Object.freeze([]) })
 
-/** `export const handler = lambdaHandler('get-secret')`: one function, ready for AWS Lambda. */
-export const lambdaHandler =
-  (id: FunctionId): LambdaHandler =>
-  async (event, context) => {
-    const opening = (runtime ??= openRuntime())
-    let opened: Runtime
-    try {
-      opened = await opening
-    } catch (error) {
-      if (runtime === opening) runtime = null
-      // A store that cannot be reached is a 503 result the caller may retry, as on REST.
-      if (knownError(error) !== null) return failure(error, createLogger('info'))
-      // A deployment that cannot work fails loudly (AWS reports it to the caller and logs it),
-      // with our own message only: a driver's text might quote SQL or a connection string.
-      if (error instanceof ConfigError || error instanceof MissingMasterKeyError || error instanceof KeyStoreMismatchError) throw error
-      throw new Error(`The function could not start (${error instanceof Error ? error.name : typeof error})`)
-    }
-    const actor = context?.functionName ?? functionName(opened.config.env, id)
-    return opened.handlers[id](event, deployedPrincipal(actor))
+/**
+ * The functions as AWS Lambda runs them: opened once per container, on the first invocation,
+ * and kept for the ones that follow (AWS reuses a container for many invocations). A failed
+ * open is retried by the next invocation.
+ */
+export const createLambdaRuntime = (deps: LambdaRuntimeDeps) => {
+  let runtime: Promise<Runtime> | null = null
+  const openRuntime = async (): Promise<Runtime> => {
+    const opened = await deps.open()
+    return Object.freeze({ env: opened.env, handlers: createFunctionHandlers(opened.operations, opened.log), close: opened.close })
   }
+
+  /** `export const handler = runtime.handler('get-secret')`: one function, ready for AWS Lambda. */
+  const handler =
+    (id: FunctionId): LambdaHandler =>
+    async (event, context) => {
+      const opening = (runtime ??= openRuntime())
+      let opened: Runtime
+      try {
+        opened = await opening
+      } catch (error) {
+        if (runtime === opening) runtime = null
+        // A store that cannot be reached is a 503 result the caller may retry, as on REST.
+        const refusal = refusalOf(error)
+        if (refusal.kind === 'unavailable') return resultOf(refusal, createLogger('info'))
+        // A deployment that cannot work fails loudly (AWS reports it to the caller and logs it),
+        // with our own message only: a driver's text might quote SQL or a connection string.
+        if (deps.isDeploymentError(error)) throw error
+        throw new Error(`The function could not start (${error instanceof Error ? error.name : typeof error})`)
+      }
+      const actor = context?.functionName ?? functionName(opened.env, id)
+      return opened.handlers[id](event, deployedPrincipal(actor))
+    }
+
+  /** Closes the store connections, for a host that stops a container cleanly (and for tests). */
+  const close = async (): Promise<void> => {
+    const opened = runtime
+    runtime = null
+    await opened?.then((it) => it.close()).catch(() => undefined)
+  }
+
+  return Object.freeze({ handler, close })
+}

@@ -1,16 +1,16 @@
 import { Router } from 'express'
-import type { KeysAdmin } from '../../app/keys/keys-admin'
+import type { Operations } from '../../app/operations'
+import { localsOf } from '../http/request-context'
+import { answer } from './answers'
 import { principalOf } from './principal'
+
+const NO_BODY = () => undefined
 
 /**
  * `GET /admin/keys`: what each master key still wraps (a rewrap's progress); `POST /admin/rewrap`:
  * moves every shard key and client secret under the current master key, answering when done.
  */
-export const adminRoutes = (keys: KeysAdmin): Router =>
+export const adminRoutes = (operations: Operations): Router =>
   Router()
-    .get('/admin/keys', async (_req, res) => {
-      res.status(200).json(await keys.report(principalOf(res)))
-    })
-    .post('/admin/rewrap', async (_req, res) => {
-      res.status(200).json({ rewrapped: await keys.rewrap(principalOf(res)) })
-    })
+    .get('/admin/keys', async (_req, res) => answer(res, localsOf(res), await operations.keysReport(principalOf(res), NO_BODY)))
+    .post('/admin/rewrap', async (_req, res) => answer(res, localsOf(res), await operations.rewrapKeys(principalOf(res), NO_BODY)))

@@ -1,7 +1,11 @@
-import express, { Router, type Request } from 'express'
-import { OAuthError, UnauthenticatedError } from '../../common/errors'
-import type { ClientsService } from '../../app/clients/clients.service'
+import express, { Router, type NextFunction, type Request, type Response } from 'express'
+import type { Operations } from '../../app/operations'
+import { isRefusal } from '../../app/outcomes'
 import type { RateLimiter } from '../http/rate-limiter'
+import { sendJson } from '../http/respond'
+import { localsOf } from '../http/request-context'
+import { answer } from './answers'
+import { OAuthError } from './oauth-error'
 
 const parseForm = express.urlencoded({ extended: false, limit: 16 * 1024, parameterLimit: 20, type: () => true })
 
@@ -30,12 +34,20 @@ const credentialsOf = (req: Request, form: Record<string, unknown>): Credentials
   return { clientId, clientSecret }
 }
 
+// The OAuth door's own shape: `{ error, message }`, and a Basic challenge with a 401.
+const oauthErrors = (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  if (!(error instanceof OAuthError)) return next(error)
+  if (error.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="event-vault"')
+  sendJson(res, error.status, { error: error.oauthCode, message: error.message })
+}
+
 /**
  * `POST /oauth/token`: the client credentials grant. SECURITY: rate limited per address and per
  * client id (429 with Retry-After), so client secrets cannot be guessed at speed.
  */
-export const oauthRoutes = (clients: ClientsService, limiter: RateLimiter): Router =>
-  Router().post('/oauth/token', (req, _res, next) => {
+export const oauthRoutes = (operations: Operations, limiter: RateLimiter): Router => {
+  const router = Router()
+  router.post('/oauth/token', (req, _res, next) => {
     limiter.take(`address:${req.socket.remoteAddress ?? 'unknown'}`)
     if (!req.is('application/x-www-form-urlencoded')) {
       return next(new OAuthError(400, 'invalid_request', 'Content-Type must be application/x-www-form-urlencoded'))
@@ -48,12 +60,10 @@ export const oauthRoutes = (clients: ClientsService, limiter: RateLimiter): Rout
     }
     const { clientId, clientSecret } = credentialsOf(req, form)
     limiter.take(`client:${clientId}`)
-    try {
-      res.json(await clients.issueToken(clientId, clientSecret))
-    } catch (error) {
-      if (error instanceof UnauthenticatedError) {
-        throw new OAuthError(401, 'invalid_client', 'Invalid client credentials')
-      }
-      throw error
-    }
+    const outcome = await operations.issueToken(clientId, clientSecret)
+    // One answer for an unknown client and a wrong secret.
+    if (isRefusal(outcome) && outcome.kind === 'unauthenticated') throw new OAuthError(401, 'invalid_client', 'Invalid client credentials')
+    answer(res, localsOf(res), outcome)
   })
+  return router.use(oauthErrors)
+}

@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { authorizeScope } from '../../app/authorization'
-import { parseKey, parseScope } from '../../app/secrets/secret-input'
-import type { SecretsService } from '../../app/secrets/secrets.service'
 import type { Tokens } from '../../app/clients/tokens'
+import type { Operations } from '../../app/operations'
+import type { SecretRequest } from '../../app/secret-requests'
 import type { Logger } from '../../lib/logger'
-import { bearerPrincipal } from './authenticate'
-import { badPathEncoding, sendError } from './errors'
 import { requestStarter } from '../http/request-context'
-import { sendJson } from '../http/respond'
+import { answer, sendError } from './answers'
+import { bearerPrincipal } from './authenticate'
+import { badPathEncoding } from './rest-refusal'
 
 // `GET|HEAD /secrets/{key}` and `/organizations/{organizationId}/{key}`, matched as express
 // matched them (any case, one optional trailing slash, query ignored).
@@ -53,22 +52,27 @@ export type SecretReadRoute = (req: IncomingMessage, res: ServerResponse) => boo
  * served on node:http directly: express's routing and per-request work cost more than the read
  * itself (BENCHMARKS.md). It keeps the API's order and rules: request id and security headers,
  * 401 before anything else, 400 for a bad organization id, 403 before the key is judged, and
- * errors through the one error mapper. Returns false for any other request, which express serves.
+ * its answers through the REST door's one table (answers.ts). Returns false for any other request, which express serves.
  */
-export const secretReadRoute = (secrets: SecretsService, tokens: Tokens, log: Logger): SecretReadRoute => {
+const NO_BODY = () => undefined
+
+export const secretReadRoute = (operations: Operations, tokens: Tokens, log: Logger): SecretReadRoute => {
   const startRequest = requestStarter(log)
   return (req, res) => {
     const read = matchRead(req)
     if (read === null) return false
     const locals = startRequest(req, res, read.path)
-    const answer = async () => {
+    const serve = async () => {
       const principal = await bearerPrincipal(tokens, req.headers.authorization)
       locals.principal = principal
-      const scope = parseScope(read.organizationId === undefined ? undefined : decoded(read.organizationId))
-      authorizeScope(principal, scope)
-      sendJson(res, 200, await secrets.get(principal, scope, parseKey(decoded(read.key))))
+      const { organizationId } = read
+      const request: SecretRequest =
+        organizationId === undefined
+          ? { namespace: 'standard', address: { key: decoded(read.key) }, body: NO_BODY }
+          : { namespace: 'organization', address: { organizationId: decoded(organizationId), key: decoded(read.key) }, body: NO_BODY }
+      answer(res, locals, await operations.getSecret(principal, request))
     }
-    answer().catch((error: unknown) => sendError(res, locals, error))
+    serve().catch((error: unknown) => sendError(res, locals, error))
     return true
   }
 }

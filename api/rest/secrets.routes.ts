@@ -1,62 +1,45 @@
 import { Router, type NextFunction, type Request, type Response } from 'express'
-import { authorizeScope } from '../../app/authorization'
-import { parseBody, parseCreateInput, parseKey, parseScope, parseUpdateInput } from '../../app/secrets/secret-input'
-import type { SecretsService } from '../../app/secrets/secrets.service'
-import { ValidationError } from '../../common/errors'
-import type { Scope } from '../../common/types'
-import { jsonBody } from './json-body'
+import type { Operations, SecretOperationName } from '../../app/operations'
+import type { SecretRequest } from '../../app/secret-requests'
+import { localsOf } from '../http/request-context'
+import { answer } from './answers'
+import { readJsonBody } from './json-body'
 import { principalOf } from './principal'
+import { RestRefusal } from './rest-refusal'
 
 /** The two namespaces share every route shape; the organization's id comes from the path. */
-const NAMESPACES = ['/secrets', '/organizations/:organizationId'] as const
+const NAMESPACES = [
+  { base: '/secrets', namespace: 'standard' },
+  { base: '/organizations/:organizationId', namespace: 'organization' },
+] as const
 
-const scopeOf = (req: Request): Scope => parseScope(req.params.organizationId)
-
-// Deny by default, before the body is even read: a client without the grant learns nothing more.
-const authorize = (req: Request, res: Response, next: NextFunction) => {
-  authorizeScope(principalOf(res), scopeOf(req))
-  next()
-}
-
-const createFields = (req: Request): Record<string, unknown> => {
-  const organizationId = req.params.organizationId
-  const fields = parseBody(req.body, organizationId === undefined ? ['key', 'secret', 'description'] : ['key', 'secret', 'description', 'organizationId'])
-  // The functions' payload names the organization in the body; here the path decides.
-  if (fields.organizationId !== undefined && fields.organizationId !== organizationId) {
-    throw new ValidationError('organizationId in the body does not match the path')
-  }
-  return fields
+// The path names where the secret is; the body (JSON, read once the caller is authorized) the rest.
+const requestOf = (req: Request, res: Response, namespace: SecretRequest['namespace']): SecretRequest => {
+  const { organizationId, key } = req.params
+  const address = namespace === 'organization' ? { organizationId } : {}
+  return { namespace, address: key === undefined ? address : { ...address, key }, body: () => readJsonBody(req, res) }
 }
 
 // `/secrets//history` or `/organizations//key`: an empty key or organization id is bad input
 // (400), not an unknown route. A trailing slash alone is left to the router.
 const refuseEmptyIds = (req: Request, _res: Response, next: NextFunction) => {
   if (/^\/(secrets|organizations)\//.test(req.path) && req.path.slice(1, -1).includes('//')) {
-    return next(new ValidationError('key and organizationId must not be empty'))
+    return next(new RestRefusal(400, 'key and organizationId must not be empty'))
   }
   next()
 }
 
 /** Create, update, delete and history of standard and organization secrets (reads: secret-read.route.ts). */
-export const secretsRoutes = (secrets: SecretsService): Router => {
+export const secretsRoutes = (operations: Operations): Router => {
   const router = Router()
   router.use(refuseEmptyIds)
-  for (const base of NAMESPACES) {
-    router.post(base, authorize, jsonBody, async (req, res) => {
-      res.json(await secrets.create(principalOf(res), scopeOf(req), parseCreateInput(createFields(req))))
-    })
-    router.post(`${base}/:key`, authorize, jsonBody, async (req, res) => {
-      const input = parseUpdateInput(parseBody(req.body, ['secret', 'description']))
-      res.json(await secrets.update(principalOf(res), scopeOf(req), parseKey(req.params.key), input))
-    })
-    router.delete(`${base}/:key`, authorize, async (req, res) => {
-      const outcome = await secrets.remove(principalOf(res), scopeOf(req), parseKey(req.params.key))
-      // 204: it existed and is gone; 205: there was nothing to delete. Either way it is gone.
-      res.status(outcome === 'deleted' ? 204 : 205).end()
-    })
-    router.get(`${base}/:key/history`, authorize, async (req, res) => {
-      res.json({ events: await secrets.history(principalOf(res), scopeOf(req), parseKey(req.params.key)) })
-    })
+  const route = (name: SecretOperationName, namespace: SecretRequest['namespace']) => async (req: Request, res: Response) =>
+    answer(res, localsOf(res), await operations[name](principalOf(res), requestOf(req, res, namespace)))
+  for (const { base, namespace } of NAMESPACES) {
+    router.post(base, route('createSecret', namespace))
+    router.post(`${base}/:key`, route('updateSecret', namespace))
+    router.delete(`${base}/:key`, route('deleteSecret', namespace))
+    router.get(`${base}/:key/history`, route('secretHistory', namespace))
   }
   return router
 }

@@ -1,13 +1,14 @@
 import type { NextFunction, Request, Response } from 'express'
 import type { ClientsService } from '../../app/clients/clients.service'
-import { LambdaApiError, TooManyRequestsError } from '../../common/errors'
+import { TooManyRequestsError } from '../../common/errors'
 import type { Principal } from '../../common/types'
 import type { RateLimiter } from '../http/rate-limiter'
+import { SigV4Error } from './sigv4-error'
 import { checkCredential, checkSignature, type Credential, type SignedRequest } from './verifier'
 import { localsOf } from '../http/request-context'
 
 export type SigV4AuthenticationDeps = Readonly<{
-  clients: ClientsService
+  clients: Pick<ClientsService, 'secretOf'>
   region: string
   service: string
   /** Failed signature checks allowed per minute, per address and per access key id. */
@@ -41,7 +42,7 @@ export const sigv4Authentication = (deps: SigV4AuthenticationDeps) => {
       count(key)
     } catch (error) {
       if (!(error instanceof TooManyRequestsError)) throw error
-      throw new LambdaApiError(429, 'TooManyRequestsException', 'Too many failed signatures; retry later', error.retryAfterSeconds)
+      throw new SigV4Error(429, 'TooManyRequestsException', 'Too many failed signatures; retry later', error.retryAfterSeconds)
     }
   }
   const check = limited(deps.failedSignatureLimiter.check)
@@ -52,7 +53,7 @@ export const sigv4Authentication = (deps: SigV4AuthenticationDeps) => {
     try {
       return await run()
     } catch (error) {
-      if (error instanceof LambdaApiError && error.status === 403) for (const key of keys) take(key)
+      if (error instanceof SigV4Error && error.status === 403) for (const key of keys) take(key)
       throw error
     }
   }

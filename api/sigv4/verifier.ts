@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
-import { LambdaApiError } from '../../common/errors'
+import { SigV4Error } from './sigv4-error'
 
 /** What a signature covers, as it arrived: the path still percent-encoded, headers as sent. */
 export type SignedRequest = Readonly<{
@@ -30,8 +30,8 @@ type Authorization = Readonly<{ accessKeyId: string; date: string; region: strin
 const ALGORITHM = 'AWS4-HMAC-SHA256'
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/
 
-const denied = (message: string) => new LambdaApiError(403, 'InvalidSignatureException', message)
-const incomplete = (message: string) => new LambdaApiError(403, 'IncompleteSignatureException', message)
+const denied = (message: string) => new SigV4Error(403, 'InvalidSignatureException', message)
+const incomplete = (message: string) => new SigV4Error(403, 'IncompleteSignatureException', message)
 
 const parseAuthorization = (header: string): Authorization => {
   const trimmed = header.trim()
@@ -82,13 +82,13 @@ export type Credential = Readonly<{ auth: Authorization; secret: string; signedA
  */
 export const checkCredential = async (headers: IncomingHttpHeaders, settings: SigV4Settings, secretOf: SecretLookup): Promise<Credential> => {
   const header = headerValue(headers, 'authorization')
-  if (header === undefined) throw new LambdaApiError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token')
+  if (header === undefined) throw new SigV4Error(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token')
   const auth = parseAuthorization(header)
   if (auth.service !== settings.service) throw denied(`Credential should be scoped to correct service: '${settings.service}'`)
   if (auth.region !== settings.region) throw denied(`Credential should be scoped to a valid region, not the one it names`)
 
   const secret = await secretOf(auth.accessKeyId)
-  if (secret === null) throw new LambdaApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid')
+  if (secret === null) throw new SigV4Error(403, 'UnrecognizedClientException', 'The security token included in the request is invalid')
 
   const signedAt = parseAmzDate(headerValue(headers, 'x-amz-date'))
   const skew = signedAt.getTime() - settings.now()

@@ -3,7 +3,6 @@ import { UnauthenticatedError } from '../../common/errors'
 import { CLIENT_ID_PATTERN, type ClientId, type OrganizationId, type Principal } from '../../common/types'
 import type { Pool } from '../../store/database'
 import { findClient, hasAdminClient, insertClient, upsertAdminClient, type ClientRecord } from '../../store/clients.repository'
-import { authorizeAdmin } from '../authorization'
 import type { NewClientInput } from './client-input'
 import type { AccessToken, Tokens } from './tokens'
 
@@ -20,7 +19,8 @@ export type CreatedClient = Readonly<{
 export type ClientsService = Readonly<{
   authenticate: (clientId: string, clientSecret: string) => Promise<Principal>
   issueToken: (clientId: string, clientSecret: string) => Promise<AccessToken>
-  create: (principal: Principal, input: NewClientInput) => Promise<CreatedClient>
+  /** Registers a client (app/operations.ts lets admins only). */
+  create: (input: NewClientInput) => Promise<CreatedClient>
   /** The secret of a registered client (the functions interface checks signatures with it). */
   secretOf: (clientId: string) => Promise<{ principal: Principal; clientSecret: string } | null>
   ensureBootstrapAdmin: (bootstrap: { clientId: string; clientSecret: string } | null) => Promise<CreatedClient | null>
@@ -67,8 +67,7 @@ export const createClientsService = (pool: Pool, ring: MasterKeyRing, tokens: To
   return Object.freeze({
     authenticate,
     issueToken: async (clientId, clientSecret) => tokens.issue(await authenticate(clientId, clientSecret)),
-    create: async (principal, input) => {
-      authorizeAdmin(principal)
+    create: async (input) => {
       const { name, ...grants } = input
       return register(name, grants)
     },

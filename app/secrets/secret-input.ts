@@ -14,6 +14,7 @@ export type UpdateSecretInput = Readonly<{ secret: JsonObject; description?: str
 
 // Messages name the field but never echo what was sent: it may be a secret.
 export const parseKey = (value: unknown, field = 'key'): SecretKey => {
+  if (value === undefined) throw new ValidationError(`${field} is required`)
   if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
     throw new ValidationError(`${field} must be 1-256 characters of A-Z a-z 0-9 _ + = . @ -, starting with a letter or digit`)
   }

@@ -4,7 +4,7 @@ import { Hash } from '@smithy/hash-node'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { verifySignature, type SignedRequest } from '../../api/sigv4/verifier'
-import { LambdaApiError } from '../../common/errors'
+import { SigV4Error } from '../../api/sigv4/sigv4-error'
 
 const CLIENT_ID = 'EVABCDEFGHIJKLMNOPQR'
 const CLIENT_SECRET = 'the-client-secret-0123456789'
@@ -42,11 +42,11 @@ const signed = async (body: string, options: Signing = {}): Promise<Omit<SignedR
   return { method: 'POST', path, query: options.query ?? {}, headers: request.headers as Record<string, string>, body: Buffer.from(body) }
 }
 
-const errorOf = async (request: SignedRequest): Promise<LambdaApiError> => {
+const errorOf = async (request: SignedRequest): Promise<SigV4Error> => {
   try {
     await verifySignature(request, settings, secretOf)
   } catch (error) {
-    if (error instanceof LambdaApiError) return error
+    if (error instanceof SigV4Error) return error
     throw error
   }
   throw new Error('the request was accepted')

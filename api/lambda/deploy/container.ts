@@ -1,0 +1,19 @@
+import { KeyStoreMismatchError } from '../../../app/keys/key-setup'
+import { MissingMasterKeyError } from '../../../app/keys/key-report'
+import { composeFunction } from '../../../compose'
+import { ConfigError } from '../../../config'
+import { createLambdaRuntime } from '../runtime'
+
+/**
+ * The one runtime of a container: the deploy entries beside this file are process entries (as
+ * main.ts is for the server), so they, and only they under api/, reach the wiring in compose.ts.
+ */
+export const lambdaRuntime = createLambdaRuntime({
+  open: composeFunction,
+  isDeploymentError: (error) => error instanceof ConfigError || error instanceof MissingMasterKeyError || error instanceof KeyStoreMismatchError,
+})
+
+export const lambdaHandler = lambdaRuntime.handler
+
+/** Closes the store connections, for a host that stops a container cleanly (and for tests). */
+export const closeLambdaRuntime = lambdaRuntime.close

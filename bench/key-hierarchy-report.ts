@@ -1,5 +1,5 @@
 import type { ServerFacts } from './database'
-import type { KeysPlan } from './key-hierarchy'
+import type { KeysPlan } from './key-plan'
 import type { Timings } from './key-timers'
 import type { Machine } from './machine'
 

@@ -13,6 +13,7 @@ import { startEmbeddedPostgres } from '../store/embedded/embedded-postgres'
 import { serverFacts } from './database'
 import { checkStore, dataKeysDigest, insertDataKeys, insertDeletions, settleStore, type Sample } from './key-seed'
 import { createTimings, timedKeys, timeStatements, type Timings } from './key-timers'
+import { planFrom } from './key-plan'
 import { KEYS_MARKERS, renderKeysSection, type PassRun, type RewrapRun } from './key-hierarchy-report'
 import { describeMachine, fileSystemOf } from './machine'
 import { writeBenchmarksFile } from './report'
@@ -27,29 +28,6 @@ import { startVault } from './vault'
 const BENCHMARKS_FILE = path.join(__dirname, '..', '..', 'BENCHMARKS.md')
 const HORIZON_SECONDS = 60
 const progress = (text: string) => process.stderr.write(`[keys] ${text}\n`)
-
-export type KeysPlan = Readonly<{ live: number; deleted: number; passes: number; clients: number }>
-
-const argument = (args: readonly string[], name: string, fallback: number): number => {
-  const at = args.indexOf(`--${name}`)
-  const value = at >= 0 ? Number(args[at + 1]) : fallback
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`)
-  return value
-}
-
-const planFrom = (args: readonly string[]): KeysPlan => {
-  const known = new Set(['--live', '--deleted', '--passes', '--clients'])
-  for (let i = 0; i < args.length; i += 2) {
-    if (!known.has(args[i])) throw new Error(`unknown argument ${args[i]} (usage: npm run bench:keys [-- --live N --deleted N --passes N --clients N])`)
-  }
-  return {
-    live: argument(args, 'live', 100_000),
-    deleted: argument(args, 'deleted', 10_000),
-    // Passes 1 and 3 are the shredder as compose.ts wires it; pass 2 the same code with timers.
-    passes: argument(args, 'passes', 3),
-    clients: argument(args, 'clients', 100),
-  }
-}
 
 /** The lines the shredder and the rewrap log, kept for their counts; warnings and errors go to stderr. */
 const capturingLogger = (): { log: Logger; last: (message: string) => LogFields | null } => {

@@ -1,4 +1,5 @@
 import { TooManyRequestsError } from '../../common/errors'
+import { createTtlMap } from '../../lib/ttl-map'
 
 /** Counts requests per key in fixed windows; throws TooManyRequestsError past the limit. */
 export type RateLimiter = Readonly<{
@@ -11,7 +12,7 @@ type Window = { count: number; resetAt: number }
 
 /**
  * In-memory and per process: with N vault processes a key gets at most N times the limit.
- * Memory is bounded: past `maxKeys` windows, expired ones are swept and then the oldest go.
+ * Memory is bounded: past `maxKeys` windows the oldest go, ended ones first (all are one length).
  */
 export const createRateLimiter = (
   limit: number,
@@ -19,15 +20,8 @@ export const createRateLimiter = (
   now: () => number = Date.now,
   maxKeys = 100_000,
 ): RateLimiter => {
-  const windows = new Map<string, Window>()
-
-  const sweep = (at: number) => {
-    for (const [key, window] of windows) if (window.resetAt <= at) windows.delete(key)
-    for (const key of windows.keys()) {
-      if (windows.size < maxKeys) break
-      windows.delete(key)
-    }
-  }
+  // A window leaves the map as it ends: a key's next request opens a new one.
+  const windows = createTtlMap<string, Window>({ max: maxKeys, ttlMs: windowMs, now })
 
   const refuse = (window: Window, at: number) => new TooManyRequestsError(Math.max(1, Math.ceil((window.resetAt - at) / 1000)))
 
@@ -35,10 +29,9 @@ export const createRateLimiter = (
     take: (key: string) => {
       const at = now()
       let window = windows.get(key)
-      if (window === undefined || window.resetAt <= at) {
-        if (windows.size >= maxKeys) sweep(at)
+      if (window === undefined) {
         window = { count: 0, resetAt: at + windowMs }
-        windows.set(key, window)
+        windows.setUntil(key, window, window.resetAt)
       }
       window.count++
       if (window.count > limit) throw refuse(window, at)
@@ -46,7 +39,7 @@ export const createRateLimiter = (
     check: (key: string) => {
       const at = now()
       const window = windows.get(key)
-      if (window !== undefined && window.resetAt > at && window.count >= limit) throw refuse(window, at)
+      if (window !== undefined && window.count >= limit) throw refuse(window, at)
     },
   })
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Principal } from '../../common/types'
+import { createTtlMap } from '../../lib/ttl-map'
 
 /** How many verified tokens a process remembers; past it, the oldest are forgotten first. */
 export const VERIFIED_TOKENS_BOUND = 10_000
@@ -18,22 +19,12 @@ export type VerifiedTokens = Readonly<{
  * token's SHA-256, so the map holds no usable credential, and lookups do not compare tokens.
  */
 export const createVerifiedTokens = (bound = VERIFIED_TOKENS_BOUND, now: () => number = Date.now): VerifiedTokens => {
-  const entries = new Map<string, { principal: Principal; expiresAtMs: number }>()
+  // Each entry is set to expire with its token; ttlMs is only the map's default, never used here.
+  const entries = createTtlMap<string, Principal>({ max: bound, ttlMs: Number.POSITIVE_INFINITY, now })
   const idOf = (token: string) => createHash('sha256').update(token).digest('base64')
 
   return Object.freeze({
-    get: (token: string) => {
-      const id = idOf(token)
-      const entry = entries.get(id)
-      if (entry === undefined) return null
-      if (entry.expiresAtMs > now()) return entry.principal
-      entries.delete(id)
-      return null
-    },
-    remember: (token: string, principal: Principal, expiresAtMs: number) => {
-      // Map keeps insertion order: the first key is the oldest entry.
-      while (entries.size >= bound) entries.delete(entries.keys().next().value as string)
-      entries.set(idOf(token), { principal, expiresAtMs })
-    },
+    get: (token: string) => entries.get(idOf(token)) ?? null,
+    remember: (token: string, principal: Principal, expiresAtMs: number) => entries.setUntil(idOf(token), principal, expiresAtMs),
   })
 }

@@ -1,4 +1,5 @@
 import { cipherFor, shreddedCipher, type SecretCipher } from '../../common/encryption'
+import { createTtlMap } from '../../lib/ttl-map'
 
 /** How many unwrapped data keys a process keeps by default (VAULT_DATA_KEY_CACHE_SIZE). */
 export const DATA_KEY_CACHE_SIZE = 10_000
@@ -24,7 +25,7 @@ export type DataKeyCache = Readonly<{
   close: () => void
 }>
 
-type Entry = { wrapped: string; key: Buffer; cipher: SecretCipher; expiresAtMs: number }
+type Entry = { wrapped: string; key: Buffer; cipher: SecretCipher }
 
 /**
  * Unwrapping a data key is one AES-GCM open per read, about 8% of a read's CPU (BENCHMARKS.md,
@@ -51,27 +52,12 @@ export const createDataKeyCache = (
   now: () => number = Date.now,
   ttlMs = DATA_KEY_TTL_MS,
 ): DataKeyCache => {
-  const entries = new Map<string, Entry>()
+  // However a key leaves (pushed out, expired, forgotten, replaced, closed), its bytes are overwritten.
+  const entries = createTtlMap<string, Entry>({ max: size, ttlMs, now, onEvict: (entry) => entry.key.fill(0) })
+  const forget = (aggregateId: string) => void entries.delete(aggregateId)
 
-  const drop = (aggregateId: string, entry: Entry) => {
-    entries.delete(aggregateId)
-    entry.key.fill(0)
-  }
-
-  const forget = (aggregateId: string) => {
-    const entry = entries.get(aggregateId)
-    if (entry !== undefined) drop(aggregateId, entry)
-  }
-
-  // Entries are in order of expiry (insertion order, one TTL for all): expired ones are at the front.
-  const sweep = (at: number) => {
-    for (const [aggregateId, entry] of entries) {
-      if (entry.expiresAtMs > at) break
-      drop(aggregateId, entry)
-    }
-  }
   // Without reads nothing would sweep; this keeps "at most DATA_KEY_TTL_MS in memory" true when idle.
-  const sweeper = size === 0 ? null : setInterval(() => sweep(now()), SWEEP_EVERY_MS)
+  const sweeper = size === 0 ? null : setInterval(entries.purgeExpired, SWEEP_EVERY_MS)
   sweeper?.unref()
 
   // Synchronous from here to `use`: no other call can drop (and zero) the key while it is used.
@@ -83,33 +69,24 @@ export const createDataKeyCache = (
       return use(shreddedCipher)
     }
     if (size === 0) return use(cipherFor(await unwrap(wrapped, aggregateId), aggregateId))
-    const valid = (entry: Entry | undefined, at: number): entry is Entry =>
-      entry !== undefined && entry.wrapped === wrapped && entry.expiresAtMs > at
-    sweep(now())
     const cached = entries.get(aggregateId)
-    if (valid(cached, now())) return useEntry(cached, use)
+    if (cached?.wrapped === wrapped) return useEntry(cached, use)
     const key = await unwrap(wrapped, aggregateId)
-    const at = now()
     const raced = entries.get(aggregateId)
     // Another read unwrapped the same key meanwhile: keep its entry, forget this copy.
-    if (valid(raced, at)) {
+    if (raced?.wrapped === wrapped) {
       key.fill(0)
       return useEntry(raced, use)
     }
-    if (raced !== undefined) drop(aggregateId, raced)
-    // Past the bound, the oldest unwraps go first.
-    for (const [oldestId, oldest] of entries) {
-      if (entries.size < size) break
-      drop(oldestId, oldest)
-    }
-    const entry = { wrapped, key, cipher: cipherFor(key, aggregateId), expiresAtMs: at + ttlMs }
+    // Replaces (and zeroes) an entry for other wrapped text; past the bound, the oldest unwraps go first.
+    const entry = { wrapped, key, cipher: cipherFor(key, aggregateId) }
     entries.set(aggregateId, entry)
     return useEntry(entry, use)
   }
 
   const close = () => {
     if (sweeper !== null) clearInterval(sweeper)
-    for (const [aggregateId, entry] of entries) drop(aggregateId, entry)
+    entries.clear()
   }
 
   return Object.freeze({ withCipher, forget, close })

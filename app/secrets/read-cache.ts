@@ -1,4 +1,5 @@
 import type { BatchRun } from '../../lib/batcher'
+import { createTtlMap } from '../../lib/ttl-map'
 import { currentStamps } from '../../store/change-stamps'
 import type { Db } from '../../store/database'
 import { findReadableSecrets, keyName, type KeyRef, type ReadableSecret, type StampedSecret } from '../../store/secrets.repository'
@@ -30,8 +31,6 @@ export type ReadCache = Readonly<{
   close: () => void
 }>
 
-type Entry = { secret: StampedSecret; expiresAtMs: number }
-
 /**
  * A read costs one statement that joins three tables and returns each secret's ciphertext and
  * wrapped data key; asking PostgreSQL only whether the keys' change stamps moved costs less
@@ -52,32 +51,13 @@ type Entry = { secret: StampedSecret; expiresAtMs: number }
  * the master key too and could open it. Size 0 turns the cache off.
  */
 export const createReadCache = (source: ReadSource, size = READ_CACHE_SIZE, now: () => number = Date.now): ReadCache => {
-  const entries = new Map<string, Entry>()
-
-  // Entries are in order of expiry (insertion order, one TTL for all): expired ones are at the front.
-  const sweep = (at: number) => {
-    for (const [name, entry] of entries) {
-      if (entry.expiresAtMs > at) break
-      entries.delete(name)
-    }
-  }
-  const sweeper = size === 0 ? null : setInterval(() => sweep(now()), SWEEP_EVERY_MS)
+  const entries = createTtlMap<string, StampedSecret>({ max: size, ttlMs: READ_CACHE_TTL_MS, now })
+  const sweeper = size === 0 ? null : setInterval(entries.purgeExpired, SWEEP_EVERY_MS)
   sweeper?.unref()
 
-  const remember = (names: readonly string[], found: ReadonlyArray<StampedSecret | null>) => {
-    // The clock is read after the query, so entries stay in order of expiry.
-    const at = now()
-    found.forEach((secret, i) => {
-      entries.delete(names[i])
-      if (secret === null) return
-      // Past the bound, the oldest reads go first.
-      for (const [oldest] of entries) {
-        if (entries.size < size) break
-        entries.delete(oldest)
-      }
-      entries.set(names[i], { secret, expiresAtMs: at + READ_CACHE_TTL_MS })
-    })
-  }
+  // The map reads the clock as it sets, after the query. Past the bound, the oldest reads go first.
+  const remember = (names: readonly string[], found: ReadonlyArray<StampedSecret | null>) =>
+    found.forEach((secret, i) => (secret === null ? entries.delete(names[i]) : entries.set(names[i], secret)))
 
   const findAndRemember = async (refs: readonly KeyRef[], names: readonly string[]) => {
     const found = await source.find(refs)
@@ -85,23 +65,16 @@ export const createReadCache = (source: ReadSource, size = READ_CACHE_SIZE, now:
     return found
   }
 
-  const live = (name: string, at: number): Entry | undefined => {
-    const entry = entries.get(name)
-    return entry !== undefined && entry.expiresAtMs > at ? entry : undefined
-  }
-
   const read: ReadCache['read'] = async (refs) => {
     if (size === 0) return source.find(refs)
-    const at = now()
-    sweep(at)
     const names = refs.map(source.nameOf)
-    const known = names.map((name) => live(name, at))
+    const known = names.map((name) => entries.get(name))
     // One key not remembered: the batch is read in full, one statement as before the cache.
-    if (known.some((entry) => entry === undefined)) return findAndRemember(refs, names)
-    const remembered = known as Entry[]
-    const stamps = await source.stamps([...new Set(remembered.map((entry) => entry.secret.shard))])
-    const answers: Array<ReadableSecret | null> = remembered.map((entry) => entry.secret)
-    const moved = remembered.flatMap((entry, i) => (stamps.get(entry.secret.shard) === entry.secret.stamp ? [] : [i]))
+    if (known.some((secret) => secret === undefined)) return findAndRemember(refs, names)
+    const remembered = known as StampedSecret[]
+    const stamps = await source.stamps([...new Set(remembered.map((secret) => secret.shard))])
+    const answers: Array<ReadableSecret | null> = [...remembered]
+    const moved = remembered.flatMap((secret, i) => (stamps.get(secret.shard) === secret.stamp ? [] : [i]))
     if (moved.length === 0) return answers
     const fresh = await findAndRemember(moved.map((i) => refs[i]), moved.map((i) => names[i]))
     moved.forEach((i, j) => (answers[i] = fresh[j]))

@@ -1,65 +1,12 @@
+import { expectRefusal } from '../helpers/answers'
 import { adminToken, as, clientWith, request, tokenFor, type Reply } from '../helpers/api'
 import { backends } from '../helpers/backends'
+import { decodePart, encodePart } from '../helpers/forged-tokens'
+import { EVERY_ROUTE, expectNothingChanged, NAMESPACES, ORIGINAL, routesOf, seedGuarded } from '../helpers/guarded'
+import { basic, form } from '../helpers/token-requests'
 import { ADMIN_ID, ADMIN_SECRET, newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
 
 type Api = ReturnType<typeof as>
-type Route = Readonly<{ method: string; path: string; body?: unknown }>
-
-const ORIGINAL = { v: 'original' }
-
-/** Every secret route of one namespace, aimed at its `guarded` secret (or at planting a new one). */
-const routesOf = (base: string): Route[] => [
-  { method: 'POST', path: base, body: { key: 'planted', secret: { v: 'intruder' } } },
-  { method: 'GET', path: `${base}/guarded` },
-  { method: 'POST', path: `${base}/guarded`, body: { secret: { v: 'intruder' }, description: 'intruder' } },
-  { method: 'DELETE', path: `${base}/guarded` },
-  { method: 'GET', path: `${base}/guarded/history` },
-]
-
-const NAMESPACES = ['/secrets', '/organizations/acme', '/organizations/globex', '/organizations/acme-corp']
-const CLIENTS_ROUTE: Route = { method: 'POST', path: '/clients', body: { name: 'intruder', admin: true } }
-const EVERY_ROUTE: Route[] = [...routesOf('/secrets'), ...routesOf('/organizations/acme'), CLIENTS_ROUTE]
-
-const form = (fields: Record<string, string>) => ({
-  raw: new URLSearchParams(fields).toString(),
-  headers: { 'content-type': 'application/x-www-form-urlencoded' },
-})
-
-const basic = (clientId: string, clientSecret: string): string =>
-  `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`
-
-const expectRefusal = (reply: Reply, status: number) => {
-  expect(reply.status).toBe(status)
-  expect(reply.body?.message).toEqual(expect.any(String))
-  expect(reply.body.message).not.toBe('')
-}
-
-/** Seeds the same `guarded` secret in every namespace, for checking later that refusals changed nothing. */
-const seedGuarded = async (admin: Api) => {
-  for (const base of NAMESPACES) {
-    const created = await admin.post(base, { key: 'guarded', secret: ORIGINAL })
-    if (created.status !== 200) throw new Error(`seeding ${base} failed: ${created.status} ${created.text}`)
-  }
-}
-
-/**
- * Every `guarded` secret still holds its first value and has only its creation in its history;
- * nothing was planted. Short-lived tokens: pass a function, and each namespace gets a fresh one.
- */
-const expectNothingChanged = async (adminApi: Api | (() => Promise<Api>)) => {
-  for (const base of NAMESPACES) {
-    const admin = typeof adminApi === 'function' ? await adminApi() : adminApi
-    const read = await admin.get(`${base}/guarded`)
-    expect({ base, status: read.status, secret: read.body?.secret }).toEqual({ base, status: 200, secret: ORIGINAL })
-    const history = await admin.get(`${base}/guarded/history`)
-    expect(history.body.events.map((event: { type: string }) => event.type)).toEqual(['SecretCreated'])
-    expect({ base, planted: (await admin.get(`${base}/planted`)).status }).toEqual({ base, planted: 404 })
-  }
-}
-
-/** A token's JSON parts, to tamper with them. */
-const decodePart = (part: string): Record<string, unknown> => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'))
-const encodePart = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 describe.each(backends())('authentication and grants on the %s store', (backend) => {
   let vault: VaultProcess

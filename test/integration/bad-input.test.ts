@@ -1,7 +1,22 @@
 import crypto from 'node:crypto'
-import http from 'node:http'
+import { replyProblems } from '../helpers/answers'
 import { adminToken, request, type Reply } from '../helpers/api'
-import { connectToStore, dumpStore } from '../helpers/database'
+import { answerChecks, attemptsThrough } from '../helpers/attempts'
+import { json, nestedObjects, notUtf8Json, secretBodies } from '../helpers/bodies'
+import {
+  badBodyKeys,
+  badDescriptions,
+  badSecrets,
+  NOT_JSON_OBJECTS,
+  notAnObject,
+  unknownCreateFields,
+  unknownUpdateFields,
+  WRONG_CONTENT_TYPES,
+  withContentType,
+} from '../helpers/hostile/bad-bodies'
+import { badSegments } from '../helpers/hostile/bad-paths'
+import { rawHttpClient } from '../helpers/raw-http'
+import { dumpOf, readPaths as readPathsWith, type Stored } from '../helpers/stored-state'
 import { newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
 
 // Bad input never gets a 500 or a stack trace: it gets the documented 4xx with a JSON `message`,
@@ -35,182 +50,46 @@ const STORED_PATHS = NAMESPACES.flatMap((ns) => [`${ns}/${KEY}`, `${ns}/${SECOND
 
 const KiB = 1024
 
-// ---------------------------------------------------------------------------------- builders
+// ------------------------------------------------------------------ builders and tables
 
-const aSecret = (name = 'value') => ({ user: 'someone', pwd: marker(name) })
-const createBody = (key: unknown, fields: Record<string, unknown> = {}) => ({ key, secret: aSecret('create'), ...fields })
-const updateBody = (fields: Record<string, unknown> = {}) => ({ secret: aSecret('update'), ...fields })
-/** Nesting too deep for JSON.stringify's own stack: written out as text by `json`. */
-class DeepText {
-  static readonly all: DeepText[] = []
-  readonly token = `__deep_${DeepText.all.push(this)}__`
-  constructor(readonly levels: number, readonly leaf: string) {}
-  toJSON = () => this.token
-  text = () => `${'{"inner":'.repeat(this.levels - 1)}{"leaf":${JSON.stringify(this.leaf)}}${'}'.repeat(this.levels - 1)}`
-}
-const json = (body: unknown): string =>
-  DeepText.all.reduce((text, deep) => text.replace(JSON.stringify(deep.token), deep.text), JSON.stringify(body))
-/** A JSON object text with one more, literal, member (for names JSON.stringify cannot write, like __proto__). */
-const withMember = (body: object, member: string): string => json(body).replace(/}$/, `,${member}}`)
+// The body builders are in test/helpers/bodies.ts, the bad paths and bodies in
+// test/helpers/hostile/, the node:http client in test/helpers/raw-http.ts, the answer checks in
+// test/helpers/answers.ts and test/helpers/attempts.ts.
 
-/** An object nested `levels` deep, counting the secret object itself as level 1. */
-const nestedObjects = (levels: number, leaf: unknown): Record<string, unknown> => {
-  let value: Record<string, unknown> = { leaf }
-  for (let level = 1; level < levels; level++) value = { inner: value }
-  return value
-}
-/** `count` arrays, one inside the other. */
-const nestedArrays = (count: number, leaf: unknown): unknown => {
-  let value: unknown = leaf
-  for (let i = 0; i < count; i++) value = [value]
-  return value
-}
+const bodies = secretBodies(marker)
+const { createBody, updateBody } = bodies
+
+const BAD_BODY_KEYS = badBodyKeys(KEY)
+const NOT_AN_OBJECT = notAnObject(bodies)
+const BAD_SECRETS = badSecrets(bodies)
+const BAD_DESCRIPTIONS = badDescriptions(bodies)
+const UNKNOWN_CREATE_FIELDS = unknownCreateFields(bodies)
+const UNKNOWN_UPDATE_FIELDS = unknownUpdateFields(bodies, { key: KEY, other: SECOND, organizationId: ORG })
+
+/** A JSON text whose string `value` ends in bytes that are not UTF-8 (Latin-1 "é" and "ÿ"). */
+const notUtf8 = (shape: (value: string) => object, value = marker('latin1')): Buffer => notUtf8Json(shape, value)
 
 // --------------------------------------------------------------------------- HTTP, as sent
-
-type RawOptions = Readonly<{
-  /** The admin's token unless given; null sends no Authorization header. */
-  token?: string | null
-  headers?: Record<string, string>
-  body?: string | Buffer
-  /** Sent with chunked transfer encoding and no Content-Length. */
-  chunks?: readonly Buffer[]
-}>
 
 let vault: VaultProcess
 let token: string
 
-const toHeaders = (incoming: http.IncomingHttpHeaders): Headers => {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(incoming)) {
-    for (const one of [value ?? []].flat()) headers.append(name, one)
-  }
-  return headers
-}
-
-const parsed = (text: string): unknown => {
-  try {
-    return text === '' ? undefined : JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/** One request with the method, path and headers exactly as given. */
-const send = (method: string, path: string, options: RawOptions = {}): Promise<Reply> =>
-  new Promise((resolve, reject) => {
-    const { hostname, port } = new URL(vault.url)
-    const headers: Record<string, string> = { ...options.headers }
-    const bearer = options.token === undefined ? token : options.token
-    if (bearer !== null && headers.authorization === undefined) headers.authorization = `Bearer ${bearer}`
-    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body))
-    const outgoing = http.request({ hostname, port, method, path, headers, agent: false }, (incoming) => {
-      const chunks: Buffer[] = []
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk))
-      incoming.on('error', reject)
-      incoming.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        resolve({ status: incoming.statusCode ?? 0, body: parsed(text), text, headers: toHeaders(incoming.headers) })
-      })
-    })
-    outgoing.on('error', reject)
-    if (options.chunks !== undefined) {
-      for (const chunk of options.chunks) outgoing.write(chunk)
-      outgoing.end()
-    } else {
-      outgoing.end(options.body)
-    }
-  })
-
-const sendJson = (method: string, path: string, body: string | Buffer, options: RawOptions = {}) =>
-  send(method, path, { ...options, body, headers: { 'content-type': 'application/json', ...options.headers } })
+const { send, sendJson } = rawHttpClient(
+  () => vault.url,
+  () => token,
+)
 
 // ------------------------------------------------------------------------------ assertions
 
-const STACK_FRAME = /\bat \S+ \(|\bat (?:\/|file:|node:)|\.(?:js|ts):\d+:\d+/
-const SQL = /\b(?:SELECT|INSERT|UPDATE|DELETE FROM|WHERE|CREATE TABLE|ALTER TABLE)\b|\bpg_|\bsyntax error at\b|\brelation "/
-
 /** What is wrong with an answer to bad input, besides its status: [] when nothing. */
-const problemsOf = (reply: Reply, requireJson = true): string[] => {
-  const problems: string[] = []
-  if (requireJson) {
-    if (!/^application\/json\b/.test(reply.headers.get('content-type') ?? '')) problems.push('not a JSON response')
-    if (typeof reply.body?.message !== 'string' || reply.body.message === '') problems.push('no string message')
-    if (typeof reply.body === 'object' && reply.body !== null && 'stack' in reply.body) problems.push('a stack field')
-  }
-  if (STACK_FRAME.test(reply.text)) problems.push('a stack trace')
-  if (SQL.test(reply.text)) problems.push('SQL')
-  for (const value of MARKERS) if (reply.text.includes(value)) problems.push(`echoes the submitted value ${value}`)
-  return problems
-}
+const problemsOf = (reply: Reply, requireJson = true): string[] => replyProblems(reply, requireJson, MARKERS)
 
-type Attempt = Readonly<{ label: string; send: () => Promise<Reply> }>
-type Outcome = Readonly<{ request: string; status: number; problems: string[] }>
-
-const attempt = (method: string, path: string, options: RawOptions = {}): Attempt => ({
-  label: `${method} ${path.length > 120 ? `${path.slice(0, 120)}...` : path}`,
-  send: () => send(method, path, options),
-})
-const attemptJson = (method: string, path: string, body: string | Buffer, options: RawOptions = {}): Attempt => ({
-  label: `${method} ${path.length > 120 ? `${path.slice(0, 120)}...` : path}`,
-  send: () => sendJson(method, path, body, options),
-})
-
-const run = async (attempts: readonly Attempt[], requireJson = true): Promise<Array<Outcome & { reply: Reply }>> =>
-  Promise.all(
-    attempts.map(async ({ label, send: go }) => {
-      const reply = await go()
-      return { request: label, status: reply.status, problems: problemsOf(reply, requireJson), reply }
-    }),
-  )
-
-/** Every attempt answered with exactly `status`, a JSON message, and nothing it should not carry. */
-const expectRefused = async (attempts: readonly Attempt[], status: number) => {
-  const outcomes = (await run(attempts)).map(({ request: label, status: got, problems }) => ({ request: label, status: got, problems }))
-  expect(outcomes).toEqual(attempts.map(({ label }) => ({ request: label, status, problems: [] })))
-}
-
-/** Every attempt answered with some 4xx (the contract names no exact one). */
-const expectClientError = async (attempts: readonly Attempt[], requireJson = true) => {
-  const outcomes = (await run(attempts, requireJson)).map(({ request: label, status, problems }) => ({
-    request: label,
-    clientError: status >= 400 && status < 500 ? true : status,
-    problems,
-  }))
-  expect(outcomes).toEqual(attempts.map(({ label }) => ({ request: label, clientError: true, problems: [] })))
-}
-
-/**
- * Requests past the server's header limits: a 4xx, or the connection closed on them (the server
- * may reset a connection it stops reading, and the 4xx with it); never a 5xx.
- */
-const expectTurnedAway = async (attempts: readonly Attempt[]) => {
-  const outcomes = await Promise.all(
-    attempts.map(async ({ label, send: go }) => {
-      try {
-        const reply = await go()
-        const turnedAway = reply.status >= 400 && reply.status < 500 ? true : reply.status
-        return { request: label, turnedAway, problems: problemsOf(reply, false) }
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        return { request: label, turnedAway: code === 'ECONNRESET' || code === 'EPIPE' ? true : String(error), problems: [] }
-      }
-    }),
-  )
-  expect(outcomes).toEqual(attempts.map(({ label }) => ({ request: label, turnedAway: true, problems: [] })))
-}
+const { attempt, attemptJson } = attemptsThrough({ send, sendJson })
+const { run, expectRefused, expectClientError, expectTurnedAway } = answerChecks(problemsOf)
 
 // ------------------------------------------------------------------------ the stored state
 
-type Stored = Array<{ path: string; status: number; body: unknown; history: { status: number; body: unknown } }>
-
-const readPaths = (paths: readonly string[]): Promise<Stored> =>
-  Promise.all(
-    paths.map(async (path) => {
-      const [read, history] = await Promise.all([send('GET', path), send('GET', `${path}/history`)])
-      return { path, status: read.status, body: read.body, history: { status: history.status, body: history.body } }
-    }),
-  )
+const readPaths = (paths: readonly string[]): Promise<Stored> => readPathsWith(send, paths)
 
 const neverPaths = (key: string) => NAMESPACES.map((ns) => `${ns}/${key}`)
 
@@ -224,227 +103,7 @@ const expectedNow = (): Stored =>
 let before: Stored
 let storeBefore: string
 
-const dump = async (): Promise<string> => {
-  const client = await connectToStore(vault.setup)
-  try {
-    return await dumpStore(client)
-  } finally {
-    await client.end()
-  }
-}
-
-// ------------------------------------------------------------------------------- the tables
-
-/** Path segments (as sent, percent-encoding included) that are not a valid key or organization id. */
-const badSegments = (id: string): Array<readonly [string, string]> => [
-  ['of 257 characters', `${id}${'x'.repeat(257 - id.length)}`],
-  ['of 10,000 characters', 'x'.repeat(10_000)],
-  ['starting with "-"', `-${id}`],
-  ['starting with "."', `.${id}`],
-  ['starting with "@"', `@${id}`],
-  ['starting with "_"', `_${id}`],
-  ['starting with "+"', `+${id}`],
-  ['starting with "="', `=${id}`],
-  ['with a leading space', `%20${id}`],
-  ['with a trailing space', `${id}%20`],
-  ['with a space inside', `${id.slice(0, 2)}%20${id.slice(2)}`],
-  ['with an accented letter', `${id}%C3%A9`],
-  ['that is an emoji', '%F0%9F%94%91'],
-  ['with a fullwidth digit', `${id}%EF%BC%91`],
-  ['with a Cyrillic look-alike letter', `%D0%B0${id}`],
-  ['with a zero-width space', `${id}%E2%80%8B`],
-  ['with an encoded slash', `${id}%2Fx`],
-  ['with a lower-case encoded slash', `${id}%2fx`],
-  ['starting with an encoded slash', `%2F${id}`],
-  ['with an encoded backslash', `${id}%5Cx`],
-  ['that is ".."', '..'],
-  ['that is "."', '.'],
-  ['that is "%2E%2E"', '%2E%2E'],
-  ['that is "%2e%2e"', '%2e%2e'],
-  ['that is ".%2E"', '.%2E'],
-  ['climbing out with "..%2F"', `..%2F${id}`],
-  ['that is an overlong encoding of ".."', '%C0%AE%C0%AE'],
-  ['ending in NUL', `${id}%00`],
-  ['that is NUL', '%00'],
-  ['with a newline', `${id}%0A`],
-  ['with CR LF', `${id}%0D%0A`],
-  ['with a tab', `${id}%09`],
-  ['with a control character', `${id}%1F`],
-  ['with DEL', `${id}%7F`],
-  ['with an encoded percent sign', `${id}%25`],
-  ['with ";"', `${id};`],
-  ['with an encoded "?"', `${id}%3F`],
-  ['with an encoded "#"', `${id}%23`],
-  ['with "*"', `${id}*`],
-  ['with a quote', `${id}'`],
-  ['with "<>"', `${id}%3Cx%3E`],
-  ['with "$"', `${id}$`],
-  ['with malformed percent-encoding "%E0%A4%A"', `${id}%E0%A4%A`],
-  ['ending in a lone "%"', `${id}%`],
-  ['with a non-hex escape "%zz"', `${id}%zz`],
-  ['with truncated UTF-8 "%C3"', `${id}%C3`],
-  ['with a byte that is never UTF-8 "%FF"', `${id}%FF`],
-]
-
-/** Key values in a create body that are not a valid key. */
-const BAD_BODY_KEYS: Array<readonly [string, unknown]> = [
-  ['that is empty', ''],
-  ['of 257 characters', 'k'.repeat(257)],
-  ['starting with "-"', `-${KEY}`],
-  ['starting with "."', `.${KEY}`],
-  ['starting with "@"', `@${KEY}`],
-  ['starting with "_"', `_${KEY}`],
-  ['with a leading space', ` ${KEY}`],
-  ['with a trailing space', `${KEY} `],
-  ['with a space inside', 'ke pt'],
-  ['with a tab', `${KEY}\t`],
-  ['with an accented letter', `${KEY}é`],
-  ['that is an emoji', '🔑'],
-  ['with a fullwidth letter', 'ｋept'],
-  ['with a zero-width space', `${KEY}\u200b`],
-  ['with a no-break space', `${KEY}\u00a0`],
-  ['with a slash', `${KEY}/x`],
-  ['starting with a slash', `/${KEY}`],
-  ['with a backslash', `${KEY}\\x`],
-  ['that is ".."', '..'],
-  ['that is "%2E%2E"', '%2E%2E'],
-  ['with percent-encoding', `${KEY}%2Fx`],
-  ['with malformed percent-encoding', `${KEY}%E0%A4%A`],
-  ['ending in NUL', `${KEY}\u0000`],
-  ['that is NUL', '\u0000'],
-  ['with a newline', `${KEY}\n`],
-  ['with CR LF', `${KEY}\r\n`],
-  ['with a control character', `${KEY}\u001f`],
-  ['with DEL', `${KEY}\u007f`],
-  ['with a lone surrogate', `${KEY}\ud800`],
-  ['with ";"', `${KEY};`],
-  ['with "*"', `${KEY}*`],
-  ['that is a number', 42],
-  ['that is null', null],
-  ['that is true', true],
-  ['that is an object', { key: KEY }],
-  ['that is an array', [KEY]],
-  ['that is missing', undefined],
-]
-
-/** `secret` values that are not a JSON object. */
-const NOT_AN_OBJECT: Array<readonly [string, () => unknown]> = [
-  ['a string', () => marker('string')],
-  ['a string holding JSON', () => json(aSecret('json-string'))],
-  ['an empty string', () => ''],
-  ['an array', () => [marker('array')]],
-  ['an array of objects', () => [aSecret('array-of-objects')]],
-  ['a number', () => 42],
-  ['zero', () => 0],
-  ['true', () => true],
-  ['false', () => false],
-  ['null', () => null],
-  ['missing', () => undefined],
-]
-
-/** Secrets that are JSON objects, but ones the vault must refuse. */
-const BAD_SECRETS: Array<readonly [string, () => unknown]> = [
-  ['with "user_name" and "userName", which collide', () => ({ user_name: marker('c1'), userName: marker('c2') })],
-  ['with "User-Name" and "user name", which collide', () => ({ 'User-Name': marker('c3'), 'user name': marker('c4') })],
-  ['with "PWD" and "pwd", which collide', () => ({ PWD: marker('c5'), pwd: marker('c6') })],
-  ['with "clientID" and "clientId", which collide', () => ({ clientID: marker('c7'), clientId: marker('c8') })],
-  ['with a collision one level down', () => ({ db: { pass_word: marker('c9'), PassWord: marker('c10') } })],
-  ['with a collision five levels down', () => nestedObjects(5, { host_name: marker('c11'), hostName: marker('c12') })],
-  ['with a collision inside an array', () => ({ hosts: [{ ok: 1 }, { host_name: marker('c13'), hostName: marker('c14') }] })],
-  ['with an empty attribute name', () => ({ '': marker('n1') })],
-  ['with an attribute named "___"', () => ({ ___: marker('n2') })],
-  ['with an attribute named "-"', () => ({ '-': marker('n3') })],
-  ['with an attribute named " "', () => ({ ' ': marker('n4') })],
-  ['with an attribute named "$%&"', () => ({ '$%&': marker('n5') })],
-  ['with a nameless attribute one level down', () => ({ ok: { __: marker('n6') } })],
-  ['with a nameless attribute inside an array', () => ({ list: [{ '': marker('n7') }] })],
-  ['nested 33 levels deep', () => nestedObjects(33, marker('d1'))],
-  ['nested 33 levels deep, 32 of them arrays', () => ({ list: nestedArrays(32, marker('d2')) })],
-  ['nested 10,000 levels deep', () => new DeepText(10_000, marker('d3'))],
-  ['of more than 64 KiB of JSON', () => ({ blob: `${marker('s1')}${'x'.repeat(64 * KiB)}` })],
-  ['of more than 64 KiB of UTF-8 in fewer than 64 Ki characters', () => ({ blob: `${marker('s2')}${'é'.repeat(33 * KiB)}` })],
-  [
-    'of more than 64 KiB in many small attributes',
-    () => ({ first: marker('s3'), ...Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`a${i}`, i])) }),
-  ],
-]
-
-/** Descriptions the vault must refuse. */
-const BAD_DESCRIPTIONS: Array<readonly [string, () => unknown]> = [
-  ['a number', () => 7],
-  ['zero', () => 0],
-  ['an object', () => ({ text: marker('description-object') })],
-  ['an array', () => [marker('description-array')]],
-  ['true', () => true],
-  ['null', () => null],
-  ['2049 characters long', () => 'd'.repeat(2049)],
-  ['2049 accented characters long', () => 'é'.repeat(2049)],
-]
-
-/** Create bodies (as JSON text) with a field the contract does not have. */
-const UNKNOWN_CREATE_FIELDS: Array<readonly [string, (key: string) => string]> = [
-  ['an unknown field', (key) => json(createBody(key, { extra: marker('extra') }))],
-  ['"Secret" beside "secret"', (key) => json(createBody(key, { Secret: aSecret('Secret') }))],
-  ['"value" beside "secret"', (key) => json(createBody(key, { value: marker('value-field') }))],
-  ['"id"', (key) => json(createBody(key, { id: key }))],
-  ['"arn"', (key) => json(createBody(key, { arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:x-abcdef' }))],
-  ['"ern"', (key) => json(createBody(key, { ern: `ern:vault:dev:${key}` }))],
-  ['"__proto__"', (key) => withMember(createBody(key), '"__proto__":{"admin":true}')],
-  ['"constructor"', (key) => json(createBody(key, { constructor: { name: 'x' } }))],
-]
-
-/** Update bodies (as JSON text) with a field the contract does not have. */
-const UNKNOWN_UPDATE_FIELDS: Array<readonly [string, () => string]> = [
-  ['an unknown field', () => json(updateBody({ extra: marker('extra') }))],
-  ['"key", naming another stored secret', () => json(updateBody({ key: SECOND }))],
-  ['"key", naming the same secret', () => json(updateBody({ key: KEY }))],
-  ['"organizationId"', () => json(updateBody({ organizationId: ORG }))],
-  ['"id"', () => json(updateBody({ id: KEY }))],
-  ['"Secret" beside "secret"', () => json(updateBody({ Secret: aSecret('Secret') }))],
-  ['"__proto__"', () => withMember(updateBody(), '"__proto__":{"admin":true}')],
-]
-
-/** Bodies sent as application/json that are not a JSON object, made from the object they spoil. */
-const NOT_JSON_OBJECTS: Array<readonly [string, (good: object) => string]> = [
-  ['a lone "{"', () => '{'],
-  ['cut short', (good) => json(good).slice(0, -2)],
-  ['single-quoted', (good) => json(good).replace(/"/g, "'")],
-  ['with a trailing comma', (good) => json(good).replace(/}$/, ',}')],
-  ['with unquoted names', (good) => json(good).replace(/"(\w+)":/g, '$1:')],
-  ['with a comment', (good) => json(good).replace(/^{/, '{ /* a comment */ ')],
-  ['with NaN', (good) => withMember(good, '"n":NaN')],
-  ['two objects', (good) => `${json(good)}${json(good)}`],
-  ['with a raw NUL byte', (good) => json(good).replace(/}$/, '\u0000}')],
-  ['an empty array', () => '[]'],
-  ['an array holding the fields', (good) => `[${json(good)}]`],
-  ['a string', (good) => json(json(good))],
-  ['null', () => 'null'],
-  ['a number', () => '42'],
-  ['true', () => 'true'],
-  ['empty', () => ''],
-  ['only white space', () => '  \n '],
-]
-
-/** A JSON text whose string `value` ends in bytes that are not UTF-8 (Latin-1 "é" and "ÿ"). */
-const notUtf8 = (shape: (value: string) => object, value = marker('latin1')): Buffer => {
-  const [head, tail] = json(shape(value)).split(value)
-  return Buffer.concat([Buffer.from(`${head}${value}`), Buffer.from([0xe9, 0xff]), Buffer.from(tail)])
-}
-
-/** Content types, other than JSON, for a body that is otherwise a good JSON object. */
-const WRONG_CONTENT_TYPES: Array<readonly [string, string | undefined]> = [
-  ['text/plain', 'text/plain'],
-  ['text/plain with a charset', 'text/plain; charset=utf-8'],
-  ['missing', undefined],
-  ['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded'],
-  ['multipart/form-data', 'multipart/form-data; boundary=xyz'],
-  ['application/xml', 'application/xml'],
-  ['application/octet-stream', 'application/octet-stream'],
-  ['malformed ("json")', 'json'],
-]
-
-const withContentType = (contentType: string | undefined): Record<string, string> =>
-  contentType === undefined ? {} : { 'content-type': contentType }
+const dump = (): Promise<string> => dumpOf(vault.setup)
 
 // ----------------------------------------------------------------------------------- suite
 

@@ -1,11 +1,12 @@
 import crypto from 'node:crypto'
-import { Hash } from '@smithy/hash-node'
-import { HttpRequest } from '@smithy/protocol-http'
-import { SignatureV4 } from '@smithy/signature-v4'
 import type { LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda'
 import { adminToken, as, clientWith } from '../helpers/api'
 import { backends } from '../helpers/backends'
-import { invoke, invokeFailure, lambdaFor, type ClientCredentials, type Invocation } from '../helpers/lambda'
+import { expectAnswered, expectRefusedWith, withAnyTimestamp } from '../helpers/function-answers'
+import { functionArn, functionName, namespaceOf, type Namespace } from '../helpers/function-namespaces'
+import { invoke, invokeFailure, lambdaFor, type ClientCredentials } from '../helpers/lambda'
+import { oddPayloads } from '../helpers/hostile/odd-payloads'
+import { invocationUrl as invocationUrlOn, postRaw, signedHeaders } from '../helpers/signed-http'
 import { ADMIN_ID, ADMIN_SECRET, newVaultSetup, startVault, type VaultProcess } from '../helpers/vault-process'
 
 // The guide's eight functions, called as a user would: with the stock AWS SDK's Lambda client
@@ -13,51 +14,11 @@ import { ADMIN_ID, ADMIN_SECRET, newVaultSetup, startVault, type VaultProcess } 
 // through the REST API as an admin.
 
 type Api = ReturnType<typeof as>
-type Verb = 'create' | 'get' | 'update' | 'delete'
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 const MiB = 1024 * 1024
-
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** A value no vault would produce by itself, to look for in answers. */
 const marker = (label: string): string => `${label}-${crypto.randomBytes(12).toString('hex')}`
-
-const functionName = (id: string): string => `vault-dev-${id}`
-const functionArn = (id: string): string => `arn:aws:lambda:us-east-1:000000000000:function:${functionName(id)}`
-
-/** One namespace as the functions (payload fields) and REST (paths) address it. */
-type Namespace = Readonly<{
-  label: string
-  fn: Readonly<Record<Verb, string>>
-  /** What the payload carries to name the namespace. */
-  scope: Readonly<Record<string, string>>
-  rest: string
-  /** The fields every answer about a secret has: id, organizationId for organization secrets, ern, arn. */
-  identity: (key: string) => Record<string, unknown>
-}>
-
-const namespaceOf = (organizationId?: string): Namespace => {
-  const suffix = organizationId === undefined ? 'secret' : 'organization-secret'
-  const arnName = (key: string) => (organizationId === undefined ? key : `${organizationId}/${key}`)
-  return {
-    label: organizationId === undefined ? 'standard secrets' : `organization secrets (${organizationId})`,
-    fn: {
-      create: functionName(`create-${suffix}`),
-      get: functionName(`get-${suffix}`),
-      update: functionName(`update-${suffix}`),
-      delete: functionName(`delete-${suffix}`),
-    },
-    scope: organizationId === undefined ? {} : { organizationId },
-    rest: organizationId === undefined ? '/secrets' : `/organizations/${organizationId}`,
-    identity: (key) => ({
-      id: key,
-      ...(organizationId === undefined ? {} : { organizationId }),
-      ern: organizationId === undefined ? `ern:vault:dev:${key}` : `ern:vault:dev:${organizationId}:${key}`,
-      arn: expect.stringMatching(new RegExp(`^arn:aws:secretsmanager:us-east-1:000000000000:secret:${escape(arnName(key))}-[A-Za-z0-9]{6}$`)),
-    }),
-  }
-}
 
 const STANDARD = namespaceOf()
 const ACME = namespaceOf('acme')
@@ -65,25 +26,6 @@ const GLOBEX = namespaceOf('globex')
 const NAMESPACES = [STANDARD, ACME]
 
 const ALL_FUNCTIONS = [STANDARD, ACME].flatMap((ns) => Object.values(ns.fn))
-
-/** The function answered (HTTP 200, no function error) with this status code and a message. */
-const expectRefusedWith = (invocation: Invocation, statusCode: number) => {
-  expect(invocation.httpStatus).toBe(200)
-  expect(invocation.functionError).toBeUndefined()
-  expect(invocation.result).toEqual({ statusCode, message: expect.any(String) })
-  expect(invocation.result.message).not.toBe('')
-}
-
-/** The function answered with this status code and the body the guide gives it. */
-const expectAnswered = (invocation: Invocation, result: Record<string, unknown>) => {
-  expect(invocation.httpStatus).toBe(200)
-  expect(invocation.statusCode).toBe(200)
-  expect(invocation.functionError).toBeUndefined()
-  expect(invocation.result).toEqual(result)
-}
-
-const withAnyTimestamp = (events: Array<Record<string, unknown>>) =>
-  events.map((event) => ({ ...event, timestamp: expect.stringMatching(ISO_TIMESTAMP) }))
 
 describe.each(backends())('the functions interface on the %s store', (backend) => {
   let vault: VaultProcess
@@ -614,22 +556,7 @@ describe.each(backends())('the functions interface on the %s store', (backend) =
   describe('odd payloads', () => {
     const VALUE = marker('odd-value')
     const HUGE_KEY = `${marker('huge-key')}${'k'.repeat(100_000)}`
-    const ODD_PAYLOADS: Array<[string, string]> = [
-      ['a JSON array', JSON.stringify([{ key: 'odd', secret: { pwd: VALUE } }])],
-      ['a JSON string', JSON.stringify(VALUE)],
-      ['a JSON number', '42'],
-      ['JSON true', 'true'],
-      ['JSON null', 'null'],
-      ['an empty object', '{}'],
-      ['nested junk', JSON.stringify({ key: { $ne: null }, organizationId: ['acme'], secret: [[[{ pwd: VALUE }]]], description: { d: VALUE } })],
-      ['a secret nested 100 levels deep', JSON.stringify({ key: 'odd', organizationId: 'acme', secret: JSON.parse(`${'{"a":'.repeat(100)}"${VALUE}"${'}'.repeat(100)}`) })],
-      ['a huge key', JSON.stringify({ key: HUGE_KEY, organizationId: 'acme', secret: { pwd: VALUE } })],
-      ['a huge organizationId', JSON.stringify({ key: 'odd', organizationId: HUGE_KEY, secret: { pwd: VALUE } })],
-      ['unknown fields', JSON.stringify({ key: 'odd', organizationId: 'acme', secret: { pwd: VALUE }, admin: true, extra: VALUE })],
-      ['a __proto__ member', `{"key":"odd","organizationId":"acme","secret":{"pwd":"${VALUE}"},"__proto__":{"admin":true}}`],
-      ['a description that is not a string', JSON.stringify({ key: 'odd', organizationId: 'acme', secret: { pwd: VALUE }, description: [VALUE] })],
-      ['a secret attribute with no letter or digit', JSON.stringify({ key: 'odd', organizationId: 'acme', secret: { '--': VALUE } })],
-    ]
+    const ODD_PAYLOADS = oddPayloads(VALUE, HUGE_KEY)
 
     it.each(ODD_PAYLOADS)('answers %s with a 4xx statusCode and a message, never a 5xx, a stack or a value', async (_label, raw) => {
       for (const name of ALL_FUNCTIONS) {
@@ -648,39 +575,9 @@ describe.each(backends())('the functions interface on the %s store', (backend) =
   })
 
   describe('raw HTTP requests the SDK would not send', () => {
-    const invocationUrl = (name: string): URL => new URL(`${vault.url}/2015-03-31/functions/${name}/invocations`)
+    const invocationUrl = (name: string): URL => invocationUrlOn(vault.url, name)
 
-    /** Headers of a request signed as the SDK signs it, over `body`. */
-    const signedHeaders = async (url: URL, body: string, credentials: ClientCredentials, applyChecksum: boolean) => {
-      const signer = new SignatureV4({
-        credentials: { accessKeyId: credentials.clientId, secretAccessKey: credentials.clientSecret },
-        region: 'us-east-1',
-        service: 'lambda',
-        sha256: Hash.bind(null, 'sha256'),
-        uriEscapePath: true,
-        applyChecksum,
-      })
-      const signed = await signer.sign(
-        new HttpRequest({
-          method: 'POST',
-          protocol: url.protocol,
-          hostname: url.hostname,
-          port: Number(url.port),
-          path: url.pathname,
-          headers: { host: url.host, 'content-type': 'application/json' },
-          body,
-        }),
-      )
-      const headers: Record<string, string> = { ...(signed.headers as Record<string, string>) }
-      delete headers.host // fetch sends the same host itself
-      return headers
-    }
-
-    const post = async (url: URL, headers: Record<string, string>, body: string) => {
-      const response = await fetch(url, { method: 'POST', headers, body })
-      const text = await response.text()
-      return { status: response.status, errorType: response.headers.get('x-amzn-errortype'), text }
-    }
+    const post = postRaw
 
     it('answers MissingAuthenticationTokenException (403) to a request without an Authorization header, running nothing', async () => {
       const reply = await post(

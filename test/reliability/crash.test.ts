@@ -8,7 +8,10 @@ import { cipherFor } from '../../common/encryption'
 import { dataKeyOpener } from '../helpers/keys'
 import { adminToken, clientWith, type Grants } from '../helpers/api'
 import { connectToStore } from '../helpers/database'
+import { awaitHealth } from '../helpers/health'
 import { hasPostgresServer, startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres'
+import { sleep } from '../helpers/sleep'
+import { statusOf } from '../helpers/timed-http'
 import { newVaultSetup, startVault, stopLeftoverPostgres, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
 /**
@@ -136,7 +139,6 @@ const seedFor = (...parts: number[]): number => {
 }
 const backendNumber = (backend: string) => (backend === 'server' ? 2 : 1)
 const between = (random: () => number, low: number, high: number) => Math.round(low + random() * (high - low))
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // 20 keys: the same names as standard secrets and in two organizations (all different secrets).
 const SLOTS: readonly Slot[] = [
@@ -163,16 +165,8 @@ const REFUSED: Record<Kind, number> = { create: 400, update: 404, delete: 205 }
 // ---------------------------------------------------------------- the workload
 
 /** One HTTP exchange, body read to its end: the status means the vault answered in full. */
-const send = async (url: string, token: string, method: string, route: string, body?: object): Promise<number> => {
-  const response = await fetch(`${url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  })
-  await response.arrayBuffer()
-  return response.status
-}
+const send = (url: string, token: string, method: string, route: string, body?: object): Promise<number> =>
+  statusOf(url, REQUEST_TIMEOUT_MS, token, method, route, body)
 
 const requestOf = (slot: Slot, kind: Kind, value: Value | null): [string, string, object?] => {
   if (kind === 'create') return ['POST', slot.base, { key: slot.key, secret: value }]
@@ -282,29 +276,6 @@ const vaultCrashRound = async (run: Run, number: number) => {
   await killVault(run, number)
   await workload
   await restart(run)
-}
-
-/** ok: 200; unavailable: the vault answers, not 200; unreachable: no vault answers at all. */
-const health = async (url: string): Promise<'ok' | 'unavailable' | 'unreachable'> => {
-  try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3_000) })
-    await response.arrayBuffer()
-    return response.status === 200 ? 'ok' : 'unavailable'
-  } catch {
-    return 'unreachable'
-  }
-}
-
-/** Polls /health until it is ok, or the vault is gone for good, or 20 s pass. */
-const awaitHealth = async (url: string) => {
-  const deadline = performance.now() + 20_000
-  let state = await health(url)
-  for (let gone = 0; state !== 'ok' && gone < 20 && performance.now() < deadline; ) {
-    await sleep(100)
-    state = await health(url)
-    gone = state === 'unreachable' ? gone + 1 : 0
-  }
-  return state
 }
 
 /**

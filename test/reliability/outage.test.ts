@@ -1,5 +1,8 @@
 import { adminToken, as } from '../helpers/api'
+import { crashLines } from '../helpers/logs'
 import { hasPostgresServer, startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres'
+import { sleep } from '../helpers/sleep'
+import { timedRequest as timedRequestTo } from '../helpers/timed-http'
 import { newVaultSetup, startVault, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
 /**
@@ -47,39 +50,9 @@ type Outcome = Readonly<{
 /** What a failed assertion shows of a request (the first few only). */
 const summary = (o: Outcome) => ({ kind: o.kind, phase: o.phase, key: o.key, status: o.status, ms: o.ms, failure: o.failure, body: o.body })
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
 /** One request with a client-side timeout, timed, never throwing. */
-const timedRequest = async (
-  vault: VaultProcess,
-  token: string | undefined,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any; ms: number; failure?: string }> => {
-  const headers: Record<string, string> = {}
-  if (token !== undefined) headers.authorization = `Bearer ${token}`
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const started = Date.now()
-  try {
-    const response = await fetch(`${vault.url}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS),
-    })
-    const text = await response.text()
-    let parsed: unknown
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text)
-    } catch {
-      parsed = text
-    }
-    return { status: response.status, body: parsed, ms: Date.now() - started }
-  } catch (error) {
-    return { status: 0, body: undefined, ms: Date.now() - started, failure: error instanceof Error ? error.name : String(error) }
-  }
-}
+const timedRequest = (vault: VaultProcess, token: string | undefined, method: string, path: string, body?: unknown) =>
+  timedRequestTo(vault.url, CLIENT_TIMEOUT_MS, token, method, path, body)
 
 /** A vault on a PostgreSQL server of the test's own (no embedded server, no shared database). */
 const vaultOn = async (own: OwnPostgres): Promise<VaultProcess> => {
@@ -143,15 +116,6 @@ const traffic = (vault: VaultProcess, token: string, readKeys: string[], updateK
     },
   }
 }
-
-const STACK_TRACE = /^\s+at\s+\S.*(:\d+:\d+\)?|\(native\)|<anonymous>)\s*$/m
-
-/** Lines of the vault's output that tell of a crash or a stack trace (the first few). */
-const crashLines = (output: string): string[] =>
-  output
-    .split('\n')
-    .filter((line) => STACK_TRACE.test(line) || /Unhandled|throw er;|^\w*Error\b|^error:|^Node\.js v/.test(line))
-    .slice(0, 12)
 
 const describeWithServer = hasPostgresServer() ? describe : describe.skip
 

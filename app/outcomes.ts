@@ -1,4 +1,4 @@
-import { ConflictError, StoreUnavailableError, VaultError } from '../common/errors'
+import { StoreUnavailableError, VaultError } from '../common/errors'
 import { isStoreUnavailable } from '../store/store-errors'
 
 /**
@@ -9,7 +9,6 @@ import { isStoreUnavailable } from '../store/store-errors'
 export const knownError = (error: unknown): VaultError | null => {
   if (error instanceof VaultError) return error
   if (!(error instanceof Error)) return null
-  if (error.name === 'ConcurrentError') return new ConflictError('The secret was changed concurrently; try again')
   if (isStoreUnavailable(error)) return new StoreUnavailableError()
   return null
 }

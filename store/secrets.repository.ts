@@ -2,7 +2,8 @@ import type { PoolClient } from 'pg'
 import type { SecretRow } from '../common/read-models/secrets.projection'
 import { bumpStampClause, CHANGE_STAMPS_TABLE, shardOf } from './change-stamps'
 import { keyShardOf } from './keys/shard-keys.repository'
-import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, type Db, type Pool } from './database'
+import { VAULT_SCHEMA, type Db, type Pool } from './database'
+import { DATA_KEYS } from './resolve/tables'
 
 /** A key in its namespace; organizationId null is the standard namespace. */
 export type KeyRef = Readonly<{ organizationId: string | null; key: string }>
@@ -150,10 +151,10 @@ export type StampedSecret = ReadableSecret & Readonly<{ shard: number; stamp: st
 // from the same snapshot as the rows.
 const READABLE_SECRETS = {
   name: 'vault-readable-secrets',
-  text: `SELECT asked.i, s.*, k.secret AS wrapped_data_key, COALESCE(c.n, 0)::text AS stamp
+  text: `SELECT asked.i, s.*, k.${DATA_KEYS.wrapped} AS wrapped_data_key, COALESCE(c.n, 0)::text AS stamp
      FROM unnest($1::text[], $2::text[], $3::integer[]) WITH ORDINALITY AS asked(organization_id, key, shard, i)
      JOIN ${VAULT_SCHEMA}.secrets s ON s.organization_id = asked.organization_id AND s.key = asked.key
-     LEFT JOIN ${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}" k ON k.id = s.aggregate_id
+     LEFT JOIN ${DATA_KEYS.table} k ON k.${DATA_KEYS.id} = s.aggregate_id
      LEFT JOIN ${CHANGE_STAMPS_TABLE} c ON c.shard = asked.shard
      WHERE NOT EXISTS (
        SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')`,
@@ -188,13 +189,13 @@ export type KeyWriteState = Readonly<{ pending: PendingOperation[]; row: SecretR
 // write's command does not look it up again. Always exactly one row: s.* are NULL without a secret.
 const WRITE_STATE = {
   name: 'vault-write-state',
-  text: `SELECT s.*, k.secret AS wrapped_data_key, (
+  text: `SELECT s.*, k.${DATA_KEYS.wrapped} AS wrapped_data_key, (
        SELECT json_agg(json_build_object('aggregate_id', p.aggregate_id, 'organization_id', p.organization_id,
          'key', p.key, 'operation', p.operation, 'actor', p.actor) ORDER BY p.created_at)
        FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.organization_id = $1 AND p.key = $2) AS pending
      FROM (SELECT 1) AS one
      LEFT JOIN ${VAULT_SCHEMA}.secrets s ON s.organization_id = $1 AND s.key = $2
-     LEFT JOIN ${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}" k ON k.id = s.aggregate_id`,
+     LEFT JOIN ${DATA_KEYS.table} k ON k.${DATA_KEYS.id} = s.aggregate_id`,
 }
 
 /** Read under the key's lock, so nothing it returns can change before the write ends. */

@@ -48,26 +48,26 @@ export const createFunctionHandlers = (secrets: SecretsService, log: Logger): Re
   const create = (namespace: Namespace) =>
     guarded(async (event, principal) => {
       const { scope, payload } = authorizedScope(namespace, event, principal, ['key', 'secret', 'description'])
-      return ok(await secrets.create(principal, scope, parseCreateInput({ ...payload, key: required(payload, 'key') })))
+      return ok(await secrets.create(principal.clientId, scope, parseCreateInput({ ...payload, key: required(payload, 'key') })))
     })
 
   const get = (namespace: Namespace) =>
     guarded(async (event, principal) => {
       const { scope, payload } = authorizedScope(namespace, event, principal, ['key'])
-      return ok(await secrets.get(principal, scope, parseKey(required(payload, 'key'))))
+      return ok(await secrets.get(scope, parseKey(required(payload, 'key'))))
     })
 
   const update = (namespace: Namespace) =>
     guarded(async (event, principal) => {
       const { scope, payload } = authorizedScope(namespace, event, principal, ['key', 'secret', 'description'])
       const key = parseKey(required(payload, 'key'))
-      return ok(await secrets.update(principal, scope, key, parseUpdateInput(payload)))
+      return ok(await secrets.update(principal.clientId, scope, key, parseUpdateInput(payload)))
     })
 
   const remove = (namespace: Namespace) =>
     guarded(async (event, principal) => {
       const { scope, payload } = authorizedScope(namespace, event, principal, ['key'])
-      const outcome = await secrets.remove(principal, scope, parseKey(required(payload, 'key')))
+      const outcome = await secrets.remove(principal.clientId, scope, parseKey(required(payload, 'key')))
       // As on REST: 204 when it existed and is gone, 205 when there was nothing to delete.
       return { statusCode: outcome === 'deleted' ? 204 : 205 }
     })

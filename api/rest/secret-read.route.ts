@@ -66,7 +66,7 @@ export const secretReadRoute = (secrets: SecretsService, tokens: Tokens, log: Lo
       locals.principal = principal
       const scope = parseScope(read.organizationId === undefined ? undefined : decoded(read.organizationId))
       authorizeScope(principal, scope)
-      sendJson(res, 200, await secrets.get(principal, scope, parseKey(decoded(read.key))))
+      sendJson(res, 200, await secrets.get(scope, parseKey(decoded(read.key))))
     }
     answer().catch((error: unknown) => sendError(res, locals, error))
     return true

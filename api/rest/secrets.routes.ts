@@ -43,19 +43,19 @@ export const secretsRoutes = (secrets: SecretsService): Router => {
   router.use(refuseEmptyIds)
   for (const base of NAMESPACES) {
     router.post(base, authorize, jsonBody, async (req, res) => {
-      res.json(await secrets.create(principalOf(res), scopeOf(req), parseCreateInput(createFields(req))))
+      res.json(await secrets.create(principalOf(res).clientId, scopeOf(req), parseCreateInput(createFields(req))))
     })
     router.post(`${base}/:key`, authorize, jsonBody, async (req, res) => {
       const input = parseUpdateInput(parseBody(req.body, ['secret', 'description']))
-      res.json(await secrets.update(principalOf(res), scopeOf(req), parseKey(req.params.key), input))
+      res.json(await secrets.update(principalOf(res).clientId, scopeOf(req), parseKey(req.params.key), input))
     })
     router.delete(`${base}/:key`, authorize, async (req, res) => {
-      const outcome = await secrets.remove(principalOf(res), scopeOf(req), parseKey(req.params.key))
+      const outcome = await secrets.remove(principalOf(res).clientId, scopeOf(req), parseKey(req.params.key))
       // 204: it existed and is gone; 205: there was nothing to delete. Either way it is gone.
       res.status(outcome === 'deleted' ? 204 : 205).end()
     })
     router.get(`${base}/:key/history`, authorize, async (req, res) => {
-      res.json({ events: await secrets.history(principalOf(res), scopeOf(req), parseKey(req.params.key)) })
+      res.json({ events: await secrets.history(scopeOf(req), parseKey(req.params.key)) })
     })
   }
   return router

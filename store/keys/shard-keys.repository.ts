@@ -62,6 +62,21 @@ export const unlockGeneration = async (client: PoolClient, shard: number): Promi
   await client.query({ name: 'vault-wrap-unlock', text: `SELECT pg_advisory_unlock_shared(${WRAP_LOCK}, $1)`, values: [shard] })
 }
 
+/** A shard's current generation, held (shared) until `release`: the shard cannot switch keys meanwhile. */
+export type ShardKeyLock = Readonly<{ generation: number; release: () => Promise<void> }>
+
+/** Where a data key's wrap takes its shard lock: the connection of a write that holds its key's lock. */
+export type ShardKeyLocks = Readonly<{ lockShardKey: (shard: number) => Promise<ShardKeyLock> }>
+
+/** The shard wrap locks on one connection (a session lock: it must be released on the same one). */
+export const shardKeyLocksOn = (client: PoolClient): ShardKeyLocks =>
+  Object.freeze({
+    lockShardKey: async (shard: number) => {
+      const generation = await lockCurrentGeneration(client, shard)
+      return Object.freeze({ generation, release: () => unlockGeneration(client, shard) })
+    },
+  })
+
 /**
  * Makes `generation` the shard's current key and marks the old one retiring, once no data key is
  * being wrapped under the old one (the exclusive wrap lock). The new generation covers every

@@ -58,7 +58,7 @@ export type UnwrapDataKey = (wrapped: string, aggregateId: string) => Promise<Bu
 /**
  * Opens the reSolve PostgreSQL event store and binds the Secret aggregate to it. Each aggregate
  * always uses the same adapter, so its statements keep their order within this process; across
- * processes, writes of one key are serialized by its advisory lock (store/secrets.repository.ts).
+ * processes, writes of one key are serialized by its advisory lock (store/key-locks.ts).
  * Nothing in the adapter relies on being the only one: events get their thread and counter
  * under row locks in the threads table, and its only in-memory state (snapshot counters) is
  * per aggregate, which the fixed mapping keeps in one adapter.

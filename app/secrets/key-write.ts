@@ -52,7 +52,7 @@ export const withKeyWrite = <T>(deps: KeyWriteDeps, ref: KeyRef, work: (key: Key
       state = await locked.read()
     }
     let written = false
-    const write = (change: SecretChange) => {
+    const write = async (change: SecretChange) => {
       if (written) throw new Error('A key write makes one change')
       written = true
       return writeSteps(deps, locked, state, change)

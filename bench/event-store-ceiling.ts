@@ -1,13 +1,11 @@
 import crypto from 'node:crypto'
 import type { ConnectionSettings } from '../store/connection'
+import { openAdapter, type Adapter } from '../store/resolve/adapter'
 import { measureClosedLoops } from './closed-loops'
 import { withScratchSchema } from './scratch-schema'
 import type { Measurement } from './stats'
 
-// reSolve ships CommonJS without usable typings (see store/event-store.ts): the calls made here are typed here.
-/* eslint-disable @typescript-eslint/no-require-imports */
-const createAdapter = require('@resolve-js/eventstore-postgresql').default as (config: object) => ScratchAdapter
-type ScratchAdapter = { init: () => Promise<void>; dispose: () => Promise<void>; saveEvent: (event: object) => Promise<unknown> }
+type ScratchAdapter = Pick<Adapter, 'init' | 'dispose' | 'saveEvent'>
 
 const WARMUP_SAVES_PER_WRITER = 20
 
@@ -25,7 +23,7 @@ export const measureEventStoreCeiling = (
   seconds: number,
 ): Promise<Measurement[]> =>
   withScratchSchema(settings, 'bench_eventstore', async (schema) => {
-    const first = createAdapter({ ...settings, databaseName: schema })
+    const first = openAdapter(settings, schema)
     await first.init()
     await first.dispose()
     const results: Measurement[] = []
@@ -38,7 +36,7 @@ const saveLoop = async (settings: ConnectionSettings, schema: string, writers: n
   const payload = { organizationId: null, key: 'bench-key', actor: 'EVBENCH', value: `v1.${crypto.randomBytes(96).toString('base64url')}` }
   const save = (adapter: ScratchAdapter) =>
     adapter.saveEvent({ aggregateId: crypto.randomUUID(), aggregateVersion: 1, type: 'BenchEvent', timestamp: Date.now(), payload })
-  const adapters = Array.from({ length: writers }, () => createAdapter({ ...settings, databaseName: schema }))
+  const adapters: ScratchAdapter[] = Array.from({ length: writers }, () => openAdapter(settings, schema))
   try {
     return await measureClosedLoops(adapters, seconds, WARMUP_SAVES_PER_WRITER, save)
   } finally {

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto'
 import type { KeyHierarchy } from '../app/keys/key-hierarchy'
 import { generateKey, wrapDataKey } from '../common/encryption'
-import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, type Pool } from '../store/database'
+import { VAULT_SCHEMA, type Pool } from '../store/database'
+import { DATA_KEYS as RESOLVE_DATA_KEYS } from '../store/resolve/tables'
 import { keyShardOf, shardGenerations } from '../store/keys/shard-keys.repository'
 
-const DATA_KEYS = `${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}"`
+// reSolve's data-key table (store/resolve/tables.ts): `id` and `secret` are its columns.
+const DATA_KEYS = RESOLVE_DATA_KEYS.table
 const BATCH = 5_000
 
 /** Data keys as they were made, by aggregate id: a sample to check that reads still open them. */

@@ -71,10 +71,10 @@ export const seedScale = async (
 }
 
 const create = (secrets: SecretsService, n: number) =>
-  secrets.create(SEEDER, STANDARD, { key: scaleKey(n) as SecretKey, secret: secretValue('c', n), description: 'scale' } as CreateSecretInput)
+  secrets.create(SEEDER.clientId, STANDARD, { key: scaleKey(n) as SecretKey, secret: secretValue('c', n), description: 'scale' } as CreateSecretInput)
 
 const update = (secrets: SecretsService, key: string, n: number) =>
-  secrets.update(SEEDER, STANDARD, key as SecretKey, { secret: secretValue('u', n) })
+  secrets.update(SEEDER.clientId, STANDARD, key as SecretKey, { secret: secretValue('u', n) })
 
 /** Runs work(0..count-1), `concurrency` at a time, until done or past the deadline; answers how many ran. */
 const inParallel = async (concurrency: number, count: number, deadline: number, work: (n: number) => Promise<unknown>) => {

@@ -1,12 +1,10 @@
 import pg from 'pg'
 import type { ConnectionSettings } from './connection'
+import { initEventStoreOnce } from './resolve/tables'
 
 export type Pool = pg.Pool
 export type Db = pg.Pool | pg.PoolClient
 
-export const EVENTSTORE_SCHEMA = 'eventstore'
-/** reSolve's secrets-manager table (in EVENTSTORE_SCHEMA): `id` (aggregate id), `secret` (wrapped data key, NULL once shredded). */
-export const EVENTSTORE_SECRETS_TABLE = 'secrets'
 export const VAULT_SCHEMA = 'vault'
 
 /** Queries give up after this long, so an outage turns into a 503 instead of a hang. */
@@ -64,12 +62,7 @@ export const migrate = async (pool: Pool, initEventStore: () => Promise<void>): 
   const client = await pool.connect()
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${EVENTSTORE_SCHEMA}`)
-    const existing = await client.query<{ events: string | null }>(
-      `SELECT to_regclass('${EVENTSTORE_SCHEMA}.events')::text AS events`,
-    )
-    // The adapter's init() refuses to run twice, so it only runs on a store without events.
-    if (existing.rows[0].events === null) await initEventStore()
+    await initEventStoreOnce(client, initEventStore)
     await client.query(SCHEMA_SQL)
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined)

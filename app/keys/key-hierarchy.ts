@@ -1,4 +1,3 @@
-import type { PoolClient } from 'pg'
 import {
   dataKeyWrapping,
   generateKey,
@@ -12,7 +11,7 @@ import {
 } from '../../common/encryption'
 import { ShardKeyRetiredError } from '../../common/errors'
 import type { KeySlot, KeyStore } from '../../store/keys/key-store'
-import { keyShardOf, lockCurrentGeneration, unlockGeneration } from '../../store/keys/shard-keys.repository'
+import { keyShardOf, type ShardKeyLocks } from '../../store/keys/shard-keys.repository'
 
 export type KeyHierarchy = Readonly<{
   ring: MasterKeyRing
@@ -20,9 +19,10 @@ export type KeyHierarchy = Readonly<{
   /**
    * A fresh data key, wrapped under the current key of its shard. The shard cannot switch to a
    * new key (app/keys/shredder.ts) until `release`, which the caller runs once the wrapped key
-   * is stored, so no data key is ever wrapped under a key being retired.
+   * is stored, so no data key is ever wrapped under a key being retired. The shard's lock is
+   * taken through `locks`: the locked key of the write (store/key-writes.ts).
    */
-  newDataKey: (client: PoolClient, aggregateId: string) => Promise<{ wrapped: string; release: () => Promise<void> }>
+  newDataKey: (locks: ShardKeyLocks, aggregateId: string) => Promise<{ wrapped: string; release: () => Promise<void> }>
   /** Unwraps a data key through its shard key (or, for stores made before the hierarchy, its master key). */
   unwrapDataKey: (wrapped: string, aggregateId: string) => Promise<Buffer>
   /** Runs `use` with a shard key from the key store (cached for a few seconds); `use` must not keep it. */
@@ -90,10 +90,9 @@ export const createKeyHierarchy = (
     return use(fresh.key)
   }
 
-  const newDataKey: KeyHierarchy['newDataKey'] = async (client, aggregateId) => {
+  const newDataKey: KeyHierarchy['newDataKey'] = async (locks, aggregateId) => {
     const shard = keyShardOf(aggregateId)
-    const generation = await lockCurrentGeneration(client, shard)
-    const release = () => unlockGeneration(client, shard)
+    const { generation, release } = await locks.lockShardKey(shard)
     try {
       const dataKey = generateKey()
       const wrapped = await withShardKey(shard, generation, (key) => wrapDataKey(key, dataKey, aggregateId))

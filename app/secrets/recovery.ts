@@ -1,11 +1,11 @@
-import type { PoolClient } from 'pg'
 import { DELETE_SECRET } from '../../common/aggregates/secret.commands'
 import { foldSecretState } from '../../common/aggregates/secret.projection'
 import type { Logger } from '../../lib/logger'
 import { foldSecretRow } from '../../common/read-models/secrets.projection'
 import type { Pool } from '../../store/database'
 import type { EventStore } from '../../store/resolve/event-store'
-import { allPending, pendingForKey, settle, tryWithKeyLock, type KeyRef, type PendingOperation } from '../../store/secrets.repository'
+import { tryLockKey, type LockedKey, type PendingOperation } from '../../store/key-writes'
+import { allPending } from '../../store/pending-operations.repository'
 
 export type RecoveryDeps = Readonly<{ pool: Pool; eventStore: EventStore; log: Logger }>
 
@@ -15,7 +15,7 @@ export type RecoveryDeps = Readonly<{ pool: Pool; eventStore: EventStore; log: L
  * is completed); one without events never happened and loses its data key. A deleted or
  * never-created incarnation never keeps a readable key.
  */
-export const finishPending = async (deps: RecoveryDeps, client: PoolClient, pending: PendingOperation) => {
+export const finishPending = async (deps: RecoveryDeps, key: LockedKey, pending: PendingOperation) => {
   const { eventStore } = deps
   let events = await eventStore.loadSecretEvents([pending.aggregateId])
   if (pending.operation === 'delete' && foldSecretState(events).status === 'live') {
@@ -29,12 +29,7 @@ export const finishPending = async (deps: RecoveryDeps, client: PoolClient, pend
   const state = foldSecretState(events)
   // SECURITY: crypto-shredding; after this no one, master key included, can read its values.
   if (state.status !== 'live') await eventStore.secretsManager.deleteSecret(pending.aggregateId)
-  await settle(client, pending, pending.aggregateId, foldSecretRow(events), state.status !== 'absent')
-}
-
-/** Before a new write of a key, whatever a crash left pending on it is finished first. */
-export const finishPendingForKey = async (deps: RecoveryDeps, client: PoolClient, ref: KeyRef) => {
-  for (const pending of await pendingForKey(client, ref)) await finishPending(deps, client, pending)
+  await key.settle(pending.aggregateId, foldSecretRow(events), state.status !== 'absent')
 }
 
 /**
@@ -44,10 +39,10 @@ export const finishPendingForKey = async (deps: RecoveryDeps, client: PoolClient
 export const recoverAll = async (deps: RecoveryDeps): Promise<number> => {
   let finished = 0
   for (const pending of await allPending(deps.pool)) {
-    const done = await tryWithKeyLock(deps.pool, pending, async (client) => {
+    const done = await tryLockKey(deps.pool, pending, async (key) => {
       // Re-read under the lock: the write may have finished while we waited.
-      const still = (await pendingForKey(client, pending)).find((p) => p.aggregateId === pending.aggregateId)
-      if (still !== undefined) await finishPending(deps, client, still)
+      const still = (await key.pending()).find((p) => p.aggregateId === pending.aggregateId)
+      if (still !== undefined) await finishPending(deps, key, still)
       return still !== undefined
     })
     if (done === true) {

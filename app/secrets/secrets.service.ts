@@ -1,113 +1,51 @@
-import { randomUUID } from 'node:crypto'
-import type { PoolClient } from 'pg'
-import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET } from '../../common/aggregates/secret.commands'
 import { DataKeyMissingError, SecretAlreadyExistsError, SecretNotFoundError, ShardKeyRetiredError, StoreUnavailableError } from '../../common/errors'
 import { buildHistory, type HistoryEntry } from '../../common/read-models/secret-history.projection'
-import { projectSecretRow } from '../../common/read-models/secrets.projection'
-import { organizationOf, type JsonObject, type Principal, type Scope, type SecretKey } from '../../common/types'
-import {
-  listIncarnations,
-  readForWrite,
-  recordPending,
-  settle,
-  withKeyLock,
-  type KeyRef,
-  type KeyWriteState,
-  type ReadableSecret,
-} from '../../store/secrets.repository'
+import { organizationOf, type ClientId, type JsonObject, type Scope, type SecretKey } from '../../common/types'
+import { listIncarnations, type KeyRef, type ReadableSecret } from '../../store/secrets.repository'
 import { createBatcher } from '../../lib/batcher'
-import { authorizeScope } from '../authorization'
-import type { DataKeyCache } from '../keys/data-key-cache'
-import type { KeyHierarchy } from '../keys/key-hierarchy'
 import type { ReadCache } from './read-cache'
-import { finishPending, finishPendingForKey, type RecoveryDeps } from './recovery'
+import { withKeyWrite, type KeyWriteDeps } from './key-write'
 import type { CreateSecretInput, UpdateSecretInput } from './secret-input'
 import { newArn, toMetadata, toSecretView, type NamingConfig, type SecretMetadata, type SecretView } from './secret-views'
 
-export type SecretsServiceDeps = RecoveryDeps &
-  Readonly<{ keys: KeyHierarchy; naming: NamingConfig; dataKeys: DataKeyCache; readCache: ReadCache }>
+export type SecretsServiceDeps = KeyWriteDeps & Readonly<{ naming: NamingConfig; readCache: ReadCache }>
 
 /** The most reads one query answers; more wait for the next. */
 const READ_BATCH = 64
 
 export type DeleteOutcome = 'deleted' | 'absent'
 
-/** The one implementation of every secret rule; REST routes and functions both call it. */
+/**
+ * The one implementation of every secret rule, for a scope the caller has already authorized
+ * (the operations do that); `actor` is who the events name.
+ */
 export type SecretsService = Readonly<{
-  create: (principal: Principal, scope: Scope, input: CreateSecretInput) => Promise<SecretMetadata>
-  get: (principal: Principal, scope: Scope, key: SecretKey) => Promise<SecretView>
-  update: (principal: Principal, scope: Scope, key: SecretKey, input: UpdateSecretInput) => Promise<SecretMetadata>
-  remove: (principal: Principal, scope: Scope, key: SecretKey) => Promise<DeleteOutcome>
-  history: (principal: Principal, scope: Scope, key: SecretKey) => Promise<HistoryEntry[]>
+  create: (actor: ClientId, scope: Scope, input: CreateSecretInput) => Promise<SecretMetadata>
+  get: (scope: Scope, key: SecretKey) => Promise<SecretView>
+  update: (actor: ClientId, scope: Scope, key: SecretKey, input: UpdateSecretInput) => Promise<SecretMetadata>
+  remove: (actor: ClientId, scope: Scope, key: SecretKey) => Promise<DeleteOutcome>
+  history: (scope: Scope, key: SecretKey) => Promise<HistoryEntry[]>
 }>
 
 export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
-  const { pool, eventStore, keys, naming, log, dataKeys, readCache } = deps
+  const { pool, eventStore, naming, log, dataKeys, readCache } = deps
   const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
   // Reads that arrive together share one query (store/batcher.ts): at 32 connections this
   // tripled reads per second against one query each (BENCHMARKS.md). Secrets read recently
   // cost only a check of their change stamps (app/read-cache.ts).
   const readable = createBatcher<KeyRef, ReadableSecret | null>(readCache.read, READ_BATCH)
 
-  /**
-   * Runs one write of a key under its cross-process lock, after finishing anything a crash
-   * left pending on it. The intent is recorded before the first side effect; if the write
-   * fails midway, it is settled from its events right away (or at the next start).
-   */
-  const write = <T>(ref: KeyRef, work: (client: PoolClient, state: KeyWriteState) => Promise<T>) =>
-    withKeyLock(pool, ref, async (client) => {
-      let state = await readForWrite(client, ref)
-      if (state.pending.length > 0) {
-        for (const pending of state.pending) {
-          await finishPending(deps, client, pending)
-          if (pending.operation === 'delete') dataKeys.forget(pending.aggregateId)
-        }
-        state = await readForWrite(client, ref)
-      }
-      return work(client, state)
-    })
-
-  // A write that failed midway is settled from its recorded intent at once, if the store lets
-  // us; otherwise the intent stays for the next start or the next write of this key.
-  const settleAfterFailure = (client: PoolClient, ref: KeyRef) =>
-    finishPendingForKey(deps, client, ref).catch(() => undefined)
-
-  const create: SecretsService['create'] = async (principal, scope, input) => {
-    authorizeScope(principal, scope)
+  const create: SecretsService['create'] = async (actor, scope, input) => {
     const ref = refOf(scope, input.key)
-    return write(ref, async (client, { row: existing }) => {
-      if (existing !== null) throw new SecretAlreadyExistsError()
-      // A fresh id per incarnation: its data key id is never reused, even after a delete.
-      const aggregateId = randomUUID()
-      await recordPending(client, { ...ref, aggregateId, operation: 'create', actor: principal.clientId })
-      try {
-        // SECURITY: the shard cannot switch keys while its new data key is wrapped and stored.
-        const { wrapped: wrappedDataKey, release } = await keys.newDataKey(client, aggregateId)
-        try {
-          await eventStore.secretsManager.setSecret(aggregateId, wrappedDataKey)
-        } finally {
-          await release()
-        }
-        const event = await eventStore.executeCommand({
-          aggregateId,
-          type: CREATE_SECRET,
-          payload: {
-            ...ref,
-            arn: newArn(naming, ref.organizationId, ref.key),
-            ...(input.description !== undefined ? { description: input.description } : {}),
-            secret: input.secret,
-            actor: principal.clientId,
-          },
-        }, wrappedDataKey)
-        const row = projectSecretRow(null, event)
-        await settle(client, ref, aggregateId, row, true)
-        log.debug('secret created', { aggregateId, version: event.aggregateVersion })
-        if (row === null) throw new Error('A created secret has a row')
-        return toMetadata(naming.env, row)
-      } catch (error) {
-        await settleAfterFailure(client, ref)
-        throw error
-      }
+    return withKeyWrite(deps, ref, async (locked) => {
+      if (locked.row !== null) throw new SecretAlreadyExistsError()
+      const arn = newArn(naming, ref.organizationId, ref.key)
+      const description = input.description !== undefined ? { description: input.description } : {}
+      const payload = { ...ref, arn, ...description, secret: input.secret, actor }
+      const { aggregateId, event, row } = await locked.write({ operation: 'create', payload })
+      log.debug('secret created', { aggregateId, version: event.aggregateVersion })
+      if (row === null) throw new Error('A created secret has a row')
+      return toMetadata(naming.env, row)
     })
   }
 
@@ -118,8 +56,7 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       toSecretView(naming.env, found.row, JSON.parse(cipher.decrypt(found.row.value, found.row.version)) as JsonObject),
     )
 
-  const get: SecretsService['get'] = async (principal, scope, key) => {
-    authorizeScope(principal, scope)
+  const get: SecretsService['get'] = async (scope, key) => {
     const ref = refOf(scope, key)
     try {
       let found = await readable(ref)
@@ -145,63 +82,31 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
     }
   }
 
-  const update: SecretsService['update'] = async (principal, scope, key, input) => {
-    authorizeScope(principal, scope)
-    const ref = refOf(scope, key)
-    return write(ref, async (client, { row, wrappedDataKey }) => {
-      if (row === null) throw new SecretNotFoundError()
-      const { aggregateId } = row
-      await recordPending(client, { ...ref, aggregateId, operation: 'update', actor: principal.clientId })
-      try {
-        const event = await eventStore.executeCommand({
-          aggregateId,
-          type: UPDATE_SECRET,
-          payload: { secret: input.secret, description: input.description, actor: principal.clientId },
-        }, wrappedDataKey ?? undefined)
-        const updated = projectSecretRow(row, event)
-        await settle(client, ref, aggregateId, updated, false)
-        log.debug('secret updated', { aggregateId, version: event.aggregateVersion })
-        if (updated === null) throw new Error('An updated secret has a row')
-        return toMetadata(naming.env, updated)
-      } catch (error) {
-        await settleAfterFailure(client, ref)
-        throw error
-      }
+  const update: SecretsService['update'] = async (actor, scope, key, input) =>
+    withKeyWrite(deps, refOf(scope, key), async (locked) => {
+      if (locked.row === null) throw new SecretNotFoundError()
+      const payload = { secret: input.secret, description: input.description, actor }
+      const { aggregateId, event, row } = await locked.write({ operation: 'update', payload })
+      log.debug('secret updated', { aggregateId, version: event.aggregateVersion })
+      if (row === null) throw new Error('An updated secret has a row')
+      return toMetadata(naming.env, row)
     })
-  }
 
-  const remove: SecretsService['remove'] = async (principal, scope, key) => {
-    authorizeScope(principal, scope)
-    const ref = refOf(scope, key)
-    return write(ref, async (client, { row, wrappedDataKey }) => {
-      if (row === null) return 'absent'
-      const pending = { ...ref, aggregateId: row.aggregateId, operation: 'delete' as const, actor: principal.clientId }
-      await recordPending(client, pending)
+  const remove: SecretsService['remove'] = async (actor, scope, key) =>
+    withKeyWrite(deps, refOf(scope, key), async (locked) => {
+      if (locked.row === null) return 'absent'
       try {
-        await eventStore.executeCommand(
-          { aggregateId: row.aggregateId, type: DELETE_SECRET, payload: { actor: principal.clientId } },
-          wrappedDataKey ?? undefined,
-        )
+        const { aggregateId } = await locked.write({ operation: 'delete', payload: { actor } })
+        log.debug('secret deleted and its data key shredded', { aggregateId })
+        return 'deleted'
       } catch (error) {
-        // The recorded intent finishes the delete (now, or at the next start if the store is down);
-        // an incarnation that was already deleted only needs its read model settled.
-        await settleAfterFailure(client, ref)
-        dataKeys.forget(row.aggregateId)
+        // An incarnation that was already deleted only needed its read model settled.
         if (error instanceof SecretNotFoundError) return 'absent'
         throw error
       }
-      // SECURITY: crypto-shredding, after SecretDeleted is stored. Should we die before this,
-      // the pending intent makes the next start (or the next write of this key) finish it.
-      await eventStore.secretsManager.deleteSecret(row.aggregateId)
-      dataKeys.forget(row.aggregateId)
-      await settle(client, ref, row.aggregateId, null, false)
-      log.debug('secret deleted and its data key shredded', { aggregateId: row.aggregateId })
-      return 'deleted'
     })
-  }
 
-  const history: SecretsService['history'] = async (principal, scope, key) => {
-    authorizeScope(principal, scope)
+  const history: SecretsService['history'] = async (scope, key) => {
     const incarnations = await listIncarnations(pool, refOf(scope, key))
     if (incarnations.length === 0) throw new SecretNotFoundError()
     return buildHistory(incarnations, await eventStore.loadSecretEvents(incarnations))

@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg'
 import { fnv1a } from '../../lib/fnv'
-import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE, VAULT_SCHEMA, withTransaction, type Db, type Pool } from '../database'
+import { VAULT_SCHEMA, withTransaction, type Db, type Pool } from '../database'
+import { DATA_KEYS } from '../resolve/tables'
 
 /**
  * How many shard keys a store has. A delete costs its shard a re-key: every live data key of the
@@ -21,7 +22,6 @@ const SHRED_LOCK = 0x4b53
 
 const SHARD_KEYS = `${VAULT_SCHEMA}.shard_keys`
 const SHRED_REQUESTS = `${VAULT_SCHEMA}.shred_requests`
-const DATA_KEYS = `${EVENTSTORE_SCHEMA}."${EVENTSTORE_SECRETS_TABLE}"`
 
 export type ShardGeneration = Readonly<{ shard: number; generation: number; retiring: boolean; covers: string }>
 
@@ -61,6 +61,21 @@ export const lockCurrentGeneration = async (client: PoolClient, shard: number): 
 export const unlockGeneration = async (client: PoolClient, shard: number): Promise<void> => {
   await client.query({ name: 'vault-wrap-unlock', text: `SELECT pg_advisory_unlock_shared(${WRAP_LOCK}, $1)`, values: [shard] })
 }
+
+/** A shard's current generation, held (shared) until `release`: the shard cannot switch keys meanwhile. */
+export type ShardKeyLock = Readonly<{ generation: number; release: () => Promise<void> }>
+
+/** Where a data key's wrap takes its shard lock: the connection of a write that holds its key's lock. */
+export type ShardKeyLocks = Readonly<{ lockShardKey: (shard: number) => Promise<ShardKeyLock> }>
+
+/** The shard wrap locks on one connection (a session lock: it must be released on the same one). */
+export const shardKeyLocksOn = (client: PoolClient): ShardKeyLocks =>
+  Object.freeze({
+    lockShardKey: async (shard: number) => {
+      const generation = await lockCurrentGeneration(client, shard)
+      return Object.freeze({ generation, release: () => unlockGeneration(client, shard) })
+    },
+  })
 
 /**
  * Makes `generation` the shard's current key and marks the old one retiring, once no data key is
@@ -121,8 +136,8 @@ export type StoredDataKey = Readonly<{ aggregateId: string; wrapped: string }>
 /** The live data keys wrapped under any key of these shards, read from reSolve's secrets table. */
 export const dataKeysOfShards = async (db: Db, shards: readonly number[]): Promise<StoredDataKey[]> => {
   const result = await db.query<{ id: string; secret: string }>(
-    `SELECT id, secret FROM ${DATA_KEYS}
-     WHERE secret LIKE 'sk1:%' AND split_part(secret, ':', 2)::integer = ANY($1::integer[])`,
+    `SELECT ${DATA_KEYS.id} AS id, ${DATA_KEYS.wrapped} AS secret FROM ${DATA_KEYS.table}
+     WHERE ${DATA_KEYS.wrapped} LIKE 'sk1:%' AND split_part(${DATA_KEYS.wrapped}, ':', 2)::integer = ANY($1::integer[])`,
     [shards],
   )
   return result.rows.map((row) => ({ aggregateId: row.id, wrapped: row.secret }))
@@ -131,7 +146,8 @@ export const dataKeysOfShards = async (db: Db, shards: readonly number[]): Promi
 /** Data keys still wrapped by a master key directly (stores made before the key hierarchy). */
 export const masterWrappedDataKeys = async (db: Db): Promise<StoredDataKey[]> => {
   const result = await db.query<{ id: string; secret: string }>(
-    `SELECT id, secret FROM ${DATA_KEYS} WHERE secret IS NOT NULL AND secret NOT LIKE 'sk1:%'`,
+    `SELECT ${DATA_KEYS.id} AS id, ${DATA_KEYS.wrapped} AS secret FROM ${DATA_KEYS.table}
+     WHERE ${DATA_KEYS.wrapped} IS NOT NULL AND ${DATA_KEYS.wrapped} NOT LIKE 'sk1:%'`,
   )
   return result.rows.map((row) => ({ aggregateId: row.id, wrapped: row.secret }))
 }
@@ -142,9 +158,9 @@ export type Rewrapped = Readonly<{ aggregateId: string; from: string; to: string
 export const replaceDataKeys = async (db: Db, changes: readonly Rewrapped[]): Promise<number> => {
   if (changes.length === 0) return 0
   const result = await db.query(
-    `UPDATE ${DATA_KEYS} AS k SET secret = u.next
+    `UPDATE ${DATA_KEYS.table} AS k SET ${DATA_KEYS.wrapped} = u.next
      FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, previous, next)
-     WHERE k.id = u.id AND k.secret = u.previous`,
+     WHERE k.${DATA_KEYS.id} = u.id AND k.${DATA_KEYS.wrapped} = u.previous`,
     [changes.map((c) => c.aggregateId), changes.map((c) => c.from), changes.map((c) => c.to)],
   )
   return result.rowCount ?? 0

@@ -4,33 +4,15 @@ import { isSecretEvent, type StoredSecretEvent } from '../../common/aggregates/s
 import { cipherFor, shreddedCipher } from '../../common/encryption'
 import { ShardKeyRetiredError } from '../../common/errors'
 import type { ConnectionSettings } from '../connection'
-import { EVENTSTORE_SCHEMA, EVENTSTORE_SECRETS_TABLE } from '../database'
+import { openAdapter, type Adapter, type EventFilter, type RawEvent, type SecretsManager } from './adapter'
+import { translateResolveError } from './errors'
 
-// reSolve ships CommonJS compiled by Babel without usable typings under TypeScript 5: the
-// few calls we make are typed here, and the default exports are read from `.default`.
+export type { SecretsManager } from './adapter'
+
+// reSolve's core, CommonJS without usable typings like its adapter (./adapter.ts).
 /* eslint-disable @typescript-eslint/no-require-imports */
-const createAdapter = require('@resolve-js/eventstore-postgresql').default as (config: object) => RawAdapter
 const { initDomain } = require('@resolve-js/core') as { initDomain: (domain: object) => RawDomain }
 
-/** reSolve's secrets manager: where each aggregate's (wrapped) data key lives. */
-export type SecretsManager = Readonly<{
-  getSecret: (id: string) => Promise<string | null>
-  setSecret: (id: string, secret: string) => Promise<void>
-  deleteSecret: (id: string) => Promise<boolean>
-}>
-
-type RawEvent = { aggregateId: string; aggregateVersion: number; type: string; timestamp: number; payload: unknown }
-type EventFilter = { aggregateIds: string[]; limit: number; cursor?: string | null; startTime?: number }
-type RawAdapter = {
-  init: () => Promise<void>
-  dispose: () => Promise<void>
-  getSecretsManager: () => Promise<SecretsManager>
-  loadEvents: (filter: EventFilter) => Promise<{ events: RawEvent[] }>
-  loadSnapshot: (key: string) => Promise<string | null>
-  saveSnapshot: (key: string, content: string) => Promise<void>
-  saveEvent: (event: object) => Promise<unknown>
-  getNextCursor: (cursor: string | null, events: object[]) => string
-}
 type RawDomain = {
   aggregateDomain: {
     acquireAggregatesInterop: (runtime: object) => {
@@ -46,7 +28,8 @@ export type EventStore = Readonly<{
   secretsManager: SecretsManager
   /**
    * Runs a command on its aggregate. `wrappedDataKey`, when the caller already read it under the
-   * key's lock, spares the encryption factory a lookup (see `withKnownKeys`).
+   * key's lock, spares the encryption factory a lookup (see `withKnownKeys`). A concurrent
+   * write of the aggregate fails as the domain's ConflictError.
    */
   executeCommand: (command: SecretCommand, wrappedDataKey?: string) => Promise<StoredSecretEvent>
   loadSecretEvents: (aggregateIds: readonly string[]) => Promise<StoredSecretEvent[]>
@@ -69,21 +52,19 @@ export const EVENT_STORE_CONNECTIONS = 4
 /** A stable spread of aggregate ids (random UUIDs) over the adapters. */
 const shardOf = (aggregateId: string, shards: number): number => fnv1a(aggregateId) % shards
 
+/** Unwraps an aggregate's data key (app/keys/key-hierarchy.ts). */
+export type UnwrapDataKey = (wrapped: string, aggregateId: string) => Promise<Buffer>
+
 /**
  * Opens the reSolve PostgreSQL event store and binds the Secret aggregate to it. Each aggregate
  * always uses the same adapter, so its statements keep their order within this process; across
- * processes, writes of one key are serialized by its advisory lock (store/secrets.repository.ts).
+ * processes, writes of one key are serialized by its advisory lock (store/key-locks.ts).
  * Nothing in the adapter relies on being the only one: events get their thread and counter
  * under row locks in the threads table, and its only in-memory state (snapshot counters) is
  * per aggregate, which the fixed mapping keeps in one adapter.
  */
-/** Unwraps an aggregate's data key (app/keys/key-hierarchy.ts). */
-export type UnwrapDataKey = (wrapped: string, aggregateId: string) => Promise<Buffer>
-
 export const openEventStore = async (connection: ConnectionSettings, unwrap: UnwrapDataKey): Promise<EventStore> => {
-  const adapters = Array.from({ length: EVENT_STORE_CONNECTIONS }, () =>
-    createAdapter({ ...connection, databaseName: EVENTSTORE_SCHEMA, secretsTableName: EVENTSTORE_SECRETS_TABLE }),
-  )
+  const adapters = Array.from({ length: EVENT_STORE_CONNECTIONS }, () => openAdapter(connection))
   const managers = await Promise.all(adapters.map((adapter) => adapter.getSecretsManager()))
   const shard = (aggregateId: string) => shardOf(aggregateId, adapters.length)
   const secretsManager: SecretsManager = Object.freeze({
@@ -121,6 +102,8 @@ export const openEventStore = async (connection: ConnectionSettings, unwrap: Unw
     try {
       const event = await interops[shard(aggregateId)].executeCommand({ ...command, aggregateName: aggregate.name })
       return event as StoredSecretEvent
+    } catch (error) {
+      throw translateResolveError(error)
     } finally {
       if (wrappedDataKey !== undefined) knownKeys.delete(aggregateId)
     }
@@ -169,7 +152,7 @@ const withKnownKeys = (manager: SecretsManager, known: ReadonlyMap<string, strin
  * for one aggregate (reSolve gives each event a timestamp above its predecessor's and checks
  * the versions as it folds them). After a snapshot (every 100 events) the cursor query stays.
  */
-const withCheapAggregateLoads = (adapter: RawAdapter) =>
+const withCheapAggregateLoads = (adapter: Adapter) =>
   Object.freeze({
     loadSnapshot: adapter.loadSnapshot,
     saveSnapshot: adapter.saveSnapshot,

@@ -5,6 +5,7 @@ import { createKeyHierarchy } from '../../app/keys/key-hierarchy'
 import { createPool } from '../../store/database'
 import { openEventStore } from '../../store/resolve/event-store'
 import { openFileKeyStore } from '../../store/keys/file-key-store'
+import { shardKeyLocksOn } from '../../store/keys/shard-keys.repository'
 import { recordPending, type Operation } from '../../store/secrets.repository'
 import { adminToken, as } from '../helpers/api'
 import { backends } from '../helpers/backends'
@@ -36,7 +37,7 @@ const crashingWriter = async (setup: VaultSetup) => {
       await intent('create', aggregateId, key)
       const client = await pool.connect()
       try {
-        const { wrapped, release } = await keys.newDataKey(client, aggregateId)
+        const { wrapped, release } = await keys.newDataKey(shardKeyLocksOn(client), aggregateId)
         await eventStore.secretsManager.setSecret(aggregateId, wrapped)
         await release()
       } finally {

@@ -26,9 +26,9 @@ export type Config = Readonly<{
   tokenTtlSeconds: number
   /** Token requests allowed per minute, for each client id and for each address. */
   tokenRateLimit: number
-  /** Unwrapped data keys kept in memory for reads (app/data-key-cache.ts); 0: none. */
+  /** Unwrapped data keys kept in memory for reads (app/keys/data-key-cache.ts); 0: none. */
   dataKeyCacheSize: number
-  /** Secrets remembered for reads, checked against their change stamps (app/read-cache.ts); 0: none. */
+  /** Secrets remembered for reads, checked against their change stamps (app/secrets/read-cache.ts); 0: none. */
   readCacheSize: number
 }>
 

@@ -1,4 +1,4 @@
-/** Unit tests run in-process; integration tests start the built server (dist/) as a child process. */
+/** Unit tests need no database; integration tests use a real PostgreSQL (in process through compose.ts, or the built server, dist/, as a child); reliability suites crash, cut and attack it. */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

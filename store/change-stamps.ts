@@ -7,7 +7,7 @@ import { VAULT_SCHEMA, type Db } from './database'
  * intent). A process that remembers a secret as one statement found it, together with its
  * shard's stamp from that same statement, knows the secret is still exactly that if a later
  * statement finds the same stamp: no such write can have committed in between. Asking for a
- * few stamps costs about half the read statement's round trip (app/read-cache.ts, BENCHMARKS.md "Fifth
+ * few stamps costs about half the read statement's round trip (app/secrets/read-cache.ts, BENCHMARKS.md "Fifth
  * round"), and it is still one question to PostgreSQL per batch, so every process sees every
  * acknowledged write of every other at once.
  *

@@ -1,6 +1,5 @@
 import pg from 'pg'
 import type { ConnectionSettings } from './connection'
-import { initEventStoreOnce } from './resolve/tables'
 
 export type Pool = pg.Pool
 export type Db = pg.Pool | pg.PoolClient
@@ -58,11 +57,11 @@ export const withTransaction = async <T>(pool: Pool, work: (client: pg.PoolClien
 const MIGRATION_LOCK = 7_146_953_201
 
 /** Creates our schema and tables if missing, serialized across processes. */
-export const migrate = async (pool: Pool, initEventStore: () => Promise<void>): Promise<void> => {
+export const migrate = async (pool: Pool, initEventStore: (db: Db) => Promise<void>): Promise<void> => {
   const client = await pool.connect()
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
-    await initEventStoreOnce(client, initEventStore)
+    await initEventStore(client)
     await client.query(SCHEMA_SQL)
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined)

@@ -1,6 +1,7 @@
 import type { ConnectionSettings } from './connection'
 import { createPool, migrate, type Pool } from './database'
 import { openEventStore, type EventStore, type UnwrapDataKey } from './resolve/event-store'
+import { initEventStoreOnce } from './resolve/tables'
 
 export type OpenStore = Readonly<{ pool: Pool; eventStore: EventStore; close: () => Promise<void> }>
 
@@ -17,7 +18,8 @@ export const openStore = async (connection: ConnectionSettings, unwrap: UnwrapDa
   }
   try {
     eventStore = await openEventStore(connection, unwrap)
-    await migrate(pool, eventStore.init)
+    const { init } = eventStore
+    await migrate(pool, (db) => initEventStoreOnce(db, init))
     return Object.freeze({ pool, eventStore, close })
   } catch (error) {
     await close()

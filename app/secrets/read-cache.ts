@@ -23,7 +23,7 @@ export type ReadSource = Readonly<{
 }>
 
 export type ReadCache = Readonly<{
-  /** Reads a batch of keys (store/batcher.ts): the answers PostgreSQL would give right now. */
+  /** Reads a batch of keys (lib/batcher.ts): the answers PostgreSQL would give right now. */
   read: BatchRun<KeyRef, ReadableSecret | null>
   /** Drops what is remembered of a key, so its next read asks PostgreSQL in full. */
   forget: (ref: KeyRef) => void

@@ -30,9 +30,9 @@ export type SecretsService = Readonly<{
 export const createSecretsService = (deps: SecretsServiceDeps): SecretsService => {
   const { pool, eventStore, naming, log, dataKeys, readCache } = deps
   const refOf = (scope: Scope, key: string): KeyRef => ({ organizationId: organizationOf(scope), key })
-  // Reads that arrive together share one query (store/batcher.ts): at 32 connections this
+  // Reads that arrive together share one query (lib/batcher.ts): at 32 connections this
   // tripled reads per second against one query each (BENCHMARKS.md). Secrets read recently
-  // cost only a check of their change stamps (app/read-cache.ts).
+  // cost only a check of their change stamps (app/secrets/read-cache.ts).
   const readable = createBatcher<KeyRef, ReadableSecret | null>(readCache.read, READ_BATCH)
 
   const create: SecretsService['create'] = async (actor, scope, input) => {

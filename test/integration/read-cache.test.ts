@@ -7,7 +7,7 @@ import { backends } from '../helpers/backends'
 import { storeConnection } from '../helpers/database'
 import { newVaultSetup, startVault, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
-// Reads answer remembered secrets after checking only their change stamps (app/read-cache.ts,
+// Reads answer remembered secrets after checking only their change stamps (app/secrets/read-cache.ts,
 // store/change-stamps.ts). These check, on a real PostgreSQL, that every write a vault
 // acknowledges moves the stamp, so a cache in another process never answers what was.
 

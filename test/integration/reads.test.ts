@@ -7,7 +7,7 @@ import { storeConnection } from '../helpers/database'
 import { ADMIN_ID, newVaultSetup, startVault, type VaultProcess, type VaultSetup } from '../helpers/vault-process'
 
 // Reads of a secret are served on node:http directly and batched into shared queries
-// (api/routes/secret-read.route.ts, store/batcher.ts). These check what a caller sees: the same
+// (api/rest/secret-read.route.ts, lib/batcher.ts). These check what a caller sees: the same
 // answers, headers and errors as every other route, and never another caller's secret.
 
 const SECURITY_HEADERS = {

@@ -64,7 +64,7 @@ let vault: VaultProcess
 const tokens: Record<string, string> = {}
 let db: pg.Client
 
-// Longer than the server's requestTimeout (30 s, vault.ts): a request that declares a body it
+// Longer than the server's requestTimeout (30 s, api/http/server.ts): a request that declares a body it
 // never sends (Content-Length: 5 and nothing) is answered 408 by Node only then.
 const ANSWER_TIMEOUT_MS = 35_000
 

@@ -216,7 +216,7 @@ describeWithServer('two vault processes on one PostgreSQL', () => {
   it('reads a secret as gone on a process that has just read it many times, once the other deletes it, then reads its new incarnation', async () => {
     const key = 'read-then-shredded-elsewhere'
     expect((await a.post('/secrets', { key, secret: { v: 'first' } })).status).toBe(200)
-    // Repeated reads through b: its data key is cached there (app/data-key-cache.ts).
+    // Repeated reads through b: its data key is cached there (app/keys/data-key-cache.ts).
     for (let i = 0; i < 5; i++) expect((await b.get(`/secrets/${key}`)).body.secret).toEqual({ v: 'first' })
     expect((await a.delete(`/secrets/${key}`)).status).toBe(204)
     const afterDelete = await Promise.all(Array.from({ length: 5 }, () => b.get(`/secrets/${key}`)))

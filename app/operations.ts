@@ -3,7 +3,7 @@ import { authorizeAdmin } from './authorization'
 import { parseNewClient } from './clients/client-input'
 import type { ClientsService } from './clients/clients.service'
 import type { KeysAdmin } from './keys/keys-admin'
-import { ABSENT, created, DELETED, done, outcomeOf, readInput, type Outcome } from './outcomes'
+import { ABSENT, created, DELETED, done, outcomeOf, readInput, refusalOrRethrow, type Outcome } from './outcomes'
 import { authorizeRequest, type SecretFields, type SecretRequest } from './secret-requests'
 import { parseCreateInput, parseKey, parseUpdateInput } from './secrets/secret-input'
 import type { SecretsService } from './secrets/secrets.service'
@@ -21,8 +21,15 @@ type Authorized = Readonly<{ actor: ClientId; scope: Scope; fields: Readonly<Rec
 // shares. Nothing an operation throws escapes it; it comes back as a refusal (app/outcomes.ts).
 const secretOperation =
   (fields: SecretFields, run: (call: Authorized) => Promise<Outcome>): SecretOperation =>
-  (principal, request) =>
-    outcomeOf(async () => run({ actor: principal.clientId, ...(await authorizeRequest(principal, request, fields)) }))
+  async (principal, request) => {
+    try {
+      const authorizing = authorizeRequest(principal, request, fields)
+      const { scope, fields: input } = authorizing instanceof Promise ? await authorizing : authorizing
+      return await run({ actor: principal.clientId, scope, fields: input })
+    } catch (error) {
+      return refusalOrRethrow(error)
+    }
+  }
 
 const adminOperation =
   (what: string, run: (body: () => unknown) => Promise<Outcome>): AdminOperation =>

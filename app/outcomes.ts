@@ -113,9 +113,14 @@ export const outcomeOf = async <T>(work: () => Promise<Outcome<T>>): Promise<Out
   try {
     return await work()
   } catch (error) {
-    if (error instanceof DoorInputFailure) throw error.error
-    return refusalOf(error)
+    return refusalOrRethrow(error)
   }
+}
+
+/** What an operation answers for an error it met: its refusal, or the door's own error thrown back. */
+export const refusalOrRethrow = (error: unknown): Refusal => {
+  if (error instanceof DoorInputFailure) throw error.error
+  return refusalOf(error)
 }
 
 /** The one log line a refusal may deserve: an outage is a warning, an internal error an error. */

@@ -33,27 +33,43 @@ const required = (fields: Readonly<Record<string, unknown>>, name: string): unkn
 const inNamespace = (namespace: Namespace, names: readonly string[]) =>
   namespace === 'organization' ? names : names.filter((name) => name !== 'organizationId')
 
-const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({})
+const scopeOf = (namespace: Namespace, where: Readonly<Record<string, unknown>>): Scope =>
+  namespace === 'standard' ? STANDARD : organizationScope(parseOrganizationId(required(where, 'organizationId')))
+
+// A function's payload: the scope comes from the payload, which must be an object, then every field.
+const authorizePayload = async (principal: Principal, request: SecretRequest, fields: SecretFields): Promise<AuthorizedRequest> => {
+  const payload = await readInput(request.body)
+  if (!isPlainObject(payload)) throw new ValidationError('The payload must be a JSON object')
+  const scope = scopeOf(request.namespace, payload)
+  authorizeScope(principal, scope)
+  return { scope, fields: parseBody(payload, inNamespace(request.namespace, ['organizationId', ...fields.address, ...fields.body])) }
+}
+
+// The body of a request whose address the door gave: read once authorized, its fields agreeing with the address.
+const withBody = async (request: SecretRequest, address: Readonly<Record<string, unknown>>, scope: Scope, fields: SecretFields): Promise<AuthorizedRequest> => {
+  const body = parseBody(await readInput(request.body), inNamespace(request.namespace, fields.body))
+  for (const [name, given] of Object.entries(address)) {
+    if (body[name] !== undefined && body[name] !== given) throw new ValidationError(`${name} in the body does not match the path`)
+  }
+  return { scope, fields: { ...body, ...address } }
+}
 
 /**
  * The scope rules, once for every door: the scope is parsed and authorized (deny by default)
  * before anything else of the request is read, so a client without the grant learns nothing
  * more; then the body may hold only the operation's fields. A field the door gave and the body
- * repeats (a create's organizationId, as the functions' payload names it) must agree.
+ * repeats (a create's organizationId, as the functions' payload names it) must agree. A request
+ * with nothing to read (a REST read, delete or history) is answered without a turn of the event
+ * loop: the hot path of every read.
  */
-export const authorizeRequest = async (principal: Principal, request: SecretRequest, fields: SecretFields): Promise<AuthorizedRequest> => {
-  const { namespace, address } = request
-  const payload = address === undefined ? await readInput(request.body) : undefined
-  if (address === undefined && !isPlainObject(payload)) throw new ValidationError('The payload must be a JSON object')
-  const where = address ?? (payload as Record<string, unknown>)
-  const scope = namespace === 'standard' ? STANDARD : organizationScope(parseOrganizationId(required(where, 'organizationId')))
+export const authorizeRequest = (
+  principal: Principal,
+  request: SecretRequest,
+  fields: SecretFields,
+): AuthorizedRequest | Promise<AuthorizedRequest> => {
+  const { address } = request
+  if (address === undefined) return authorizePayload(principal, request, fields)
+  const scope = scopeOf(request.namespace, address)
   authorizeScope(principal, scope)
-  if (address === undefined) {
-    return { scope, fields: parseBody(payload, inNamespace(namespace, ['organizationId', ...fields.address, ...fields.body])) }
-  }
-  const body = fields.body.length === 0 ? NO_FIELDS : parseBody(await readInput(request.body), inNamespace(namespace, fields.body))
-  for (const [name, given] of Object.entries(address)) {
-    if (body[name] !== undefined && body[name] !== given) throw new ValidationError(`${name} in the body does not match the path`)
-  }
-  return { scope, fields: { ...body, ...address } }
+  return fields.body.length === 0 ? { scope, fields: address } : withBody(request, address, scope, fields)
 }

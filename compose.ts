@@ -1,9 +1,10 @@
 import { createClientsService, type ClientsService, type CreatedClient } from './app/clients/clients.service'
 import { createKeysAdmin } from './app/keys/keys-admin'
+import { MissingMasterKeyError } from './app/keys/key-report'
 import { createOperations, type Operations } from './app/operations'
 import { createDataKeyCache, DATA_KEY_TTL_MS } from './app/keys/data-key-cache'
 import { createKeyHierarchy, type KeyHierarchy } from './app/keys/key-hierarchy'
-import { prepareKeys } from './app/keys/key-setup'
+import { KeyStoreMismatchError, prepareKeys } from './app/keys/key-setup'
 import { createShredder, type Shredder } from './app/keys/shredder'
 import { createReadCache, poolReadSource } from './app/secrets/read-cache'
 import { recoverAll } from './app/secrets/recovery'
@@ -12,7 +13,7 @@ import type { NamingConfig } from './app/secrets/secret-views'
 import { createTokens, type Tokens } from './app/clients/tokens'
 import { masterKeyFrom, masterKeyRing } from './common/encryption'
 import { createLogger, type Logger } from './lib/logger'
-import { loadFunctionConfig, type Config } from './config'
+import { ConfigError, loadFunctionConfig, type Config } from './config'
 import { connectionFromUrl, type ConnectionSettings } from './store/connection'
 import type { Pool } from './store/database'
 import type { EventStore } from './store/resolve/event-store'
@@ -156,3 +157,7 @@ export const composeFunction = async (): Promise<FunctionCore> => {
   const core = await openVaultCore(coreSettings(config, connectionFromUrl(config.databaseUrl), config.masterKey, false), log)
   return Object.freeze({ env: config.env, log, operations: core.operations, close: core.close })
 }
+
+/** Errors of a deployment that cannot work (configuration, keys): a deployed function fails with them loudly. */
+export const isDeploymentError = (error: unknown): boolean =>
+  error instanceof ConfigError || error instanceof MissingMasterKeyError || error instanceof KeyStoreMismatchError

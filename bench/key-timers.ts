@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { KeyHierarchy } from '../app/keys/key-hierarchy'
 import type { ShardKey } from '../common/encryption'
 import type { KeyStore } from '../store/keys/key-store'
+import { EVENTSTORE_SCHEMA } from '../store/resolve/tables'
 
 /** Where a timed pass spent its wall time: milliseconds and calls per kind of step. */
 export type Timings = Map<string, { ms: number; calls: number }>
@@ -33,7 +34,7 @@ const STATEMENTS: Array<[RegExp, string]> = [
   [/FROM vault\.shred_requests GROUP BY/, 'SQL: due shards'],
   [/^SELECT shard, generation/, 'SQL: shard generations'],
   [/^SELECT id, secret FROM/, 'SQL: read data keys (SELECT)'],
-  [/^UPDATE eventstore\./, 'SQL: re-wrapped data keys (UPDATE, one commit per 1,000)'],
+  [new RegExp(`^UPDATE ${EVENTSTORE_SCHEMA}\\.`), 'SQL: re-wrapped data keys (UPDATE, one commit per 1,000)'],
   [/^WITH covered/, 'SQL: finish shard (DELETE)'],
   [/FROM vault\.clients/, 'SQL: clients to reseal (SELECT)'],
   [/^UPDATE vault\.clients/, 'SQL: resealed clients (UPDATE, one commit each)'],

@@ -12,6 +12,7 @@ import { readLoadWithRss, readOneKey, rssMiB, timeHistory } from './scale-measur
 import { renderScaleSection, SCALE_MARKERS, type ScaleReport } from './scale-report'
 import { fetchToken } from './seed'
 import { ADMIN_ID, startVault, type Vault } from './vault'
+import { EVENTS_TABLE } from '../store/resolve/tables'
 
 /**
  * `npm run bench:scale [-- --secrets N --events N --minutes M]`: the vault at 100,000 secrets and
@@ -48,7 +49,7 @@ const countEvents = async (connection: ConnectionSettings): Promise<number> => {
   const client = new pg.Client(connection)
   await client.connect()
   try {
-    return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM eventstore.events')).rows[0].n)
+    return Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${EVENTS_TABLE}`)).rows[0].n)
   } finally {
     await client.end()
   }

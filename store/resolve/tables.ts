@@ -3,6 +3,9 @@ import type { Db } from '../database'
 /** The schema reSolve's adapter keeps its tables in (events, threads, snapshots, its secrets table). */
 export const EVENTSTORE_SCHEMA = 'eventstore'
 
+/** reSolve's events table: one row per event of every aggregate. */
+export const EVENTS_TABLE = `${EVENTSTORE_SCHEMA}.events`
+
 /** The name of reSolve's secrets-manager table, as the adapter is configured with it. */
 export const EVENTSTORE_SECRETS_TABLE = 'secrets'
 
@@ -22,6 +25,6 @@ export const DATA_KEYS = Object.freeze({
  */
 export const initEventStoreOnce = async (db: Db, init: () => Promise<void>): Promise<void> => {
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${EVENTSTORE_SCHEMA}`)
-  const existing = await db.query<{ events: string | null }>(`SELECT to_regclass('${EVENTSTORE_SCHEMA}.events')::text AS events`)
+  const existing = await db.query<{ events: string | null }>(`SELECT to_regclass('${EVENTS_TABLE}')::text AS events`)
   if (existing.rows[0].events === null) await init()
 }

@@ -1,17 +1,11 @@
-import { KeyStoreMismatchError } from '../../../app/keys/key-setup'
-import { MissingMasterKeyError } from '../../../app/keys/key-report'
-import { composeFunction } from '../../../compose'
-import { ConfigError } from '../../../config'
+import { composeFunction, isDeploymentError } from '../../../compose'
 import { createLambdaRuntime } from '../runtime'
 
 /**
  * The one runtime of a container: the deploy entries beside this file are process entries (as
  * main.ts is for the server), so they, and only they under api/, reach the wiring in compose.ts.
  */
-export const lambdaRuntime = createLambdaRuntime({
-  open: composeFunction,
-  isDeploymentError: (error) => error instanceof ConfigError || error instanceof MissingMasterKeyError || error instanceof KeyStoreMismatchError,
-})
+export const lambdaRuntime = createLambdaRuntime({ open: composeFunction, isDeploymentError })
 
 export const lambdaHandler = lambdaRuntime.handler
 

@@ -8,10 +8,13 @@ import { KeyStoreMismatchError, prepareKeys } from './app/keys/key-setup'
 import { createShredder, type Shredder } from './app/keys/shredder'
 import { createReadCache, poolReadSource } from './app/secrets/read-cache'
 import { recoverAll } from './app/secrets/recovery'
+import { createListTokens } from './app/secrets/list-token'
+import { createSecretListing } from './app/secrets/secret-listing'
+import { createSecretTags } from './app/secrets/secret-tags'
 import { createSecretsService, type SecretsService } from './app/secrets/secrets.service'
 import type { NamingConfig } from './app/secrets/secret-views'
 import { createTokens, type Tokens } from './app/clients/tokens'
-import { masterKeyFrom, masterKeyRing } from './common/encryption'
+import { deriveKey, masterKeyFrom, masterKeyRing } from './common/encryption'
 import { createLogger, type Logger } from './lib/logger'
 import { ConfigError, loadFunctionConfig, type Config } from './config'
 import { connectionFromUrl, type ConnectionSettings } from './store/connection'
@@ -103,7 +106,9 @@ export const openVaultCore = async (settings: CoreSettings, log: Logger): Promis
     const shredder = createShredder(pool, keys, horizonMs, log)
     if (settings.runShredder) shredder.start()
     cleanups.push(shredder.stop)
-    const operations = createOperations({ secrets, clients, keysAdmin: createKeysAdmin(pool, keys, log) })
+    const listing = createSecretListing(pool, settings.naming, createListTokens(deriveKey(ring.current, 'list-token')))
+    const tags = createSecretTags({ pool, eventStore, log, keys, naming: settings.naming, dataKeys })
+    const operations = createOperations({ secrets, listing, tags, clients, keysAdmin: createKeysAdmin(pool, keys, log) })
     return Object.freeze({ pool, eventStore, keys, secrets, clients, tokens, shredder, operations, recovered, close })
   } catch (error) {
     await close()

@@ -5,10 +5,18 @@ import type { ClientsService } from './clients/clients.service'
 import type { KeysAdmin } from './keys/keys-admin'
 import { ABSENT, created, DELETED, done, outcomeOf, readInput, refusalOrRethrow, type Outcome } from './outcomes'
 import { authorizeRequest, type SecretFields, type SecretRequest } from './secret-requests'
-import { parseCreateInput, parseKey, parseUpdateInput } from './secrets/secret-input'
+import { parseCreateInput, parseKey, parseListInput, parseTagKeys, parseTags, parseUpdateInput } from './secrets/secret-input'
+import type { SecretListing } from './secrets/secret-listing'
+import type { SecretTags } from './secrets/secret-tags'
 import type { SecretsService } from './secrets/secrets.service'
 
-export type OperationsDeps = Readonly<{ secrets: SecretsService; clients: ClientsService; keysAdmin: KeysAdmin }>
+export type OperationsDeps = Readonly<{
+  secrets: SecretsService
+  listing: SecretListing
+  tags: SecretTags
+  clients: ClientsService
+  keysAdmin: KeysAdmin
+}>
 
 /** A secret operation: the caller (authenticated by the door) and the raw request, in; an outcome, out. */
 export type SecretOperation = (principal: Principal, request: SecretRequest) => Promise<Outcome>
@@ -39,15 +47,19 @@ const adminOperation =
       return run(body)
     })
 
-const CREATE: SecretFields = { address: [], body: ['key', 'secret', 'description', 'organizationId'] }
+const CREATE: SecretFields = { address: [], body: ['key', 'secret', 'description', 'tags', 'organizationId'] }
 const UPDATE: SecretFields = { address: ['key'], body: ['secret', 'description'] }
 const BY_KEY: SecretFields = { address: ['key'], body: [] }
+const TAG: SecretFields = { address: ['key'], body: ['tags'] }
+const UNTAG: SecretFields = { address: ['key'], body: ['tagKeys'] }
+// A listing's "body" is its query: a REST door hands over the query string's fields.
+const LIST: SecretFields = { address: [], body: ['prefix', 'tag', 'limit', 'nextToken'] }
 
 /**
  * Every operation of the vault, written once: the REST routes, the fast read route and the
  * functions only turn their wire input into one of these calls and its outcome into their answer.
  */
-export const createOperations = ({ secrets, clients, keysAdmin }: OperationsDeps) =>
+export const createOperations = ({ secrets, listing, tags, clients, keysAdmin }: OperationsDeps) =>
   Object.freeze({
     createSecret: secretOperation(CREATE, async ({ actor, scope, fields }) => done(await secrets.create(actor, scope, parseCreateInput(fields)))),
     getSecret: secretOperation(BY_KEY, async ({ scope, fields }) => done(await secrets.get(scope, parseKey(fields.key)))),
@@ -59,6 +71,12 @@ export const createOperations = ({ secrets, clients, keysAdmin }: OperationsDeps
       (await secrets.remove(actor, scope, parseKey(fields.key))) === 'deleted' ? DELETED : ABSENT,
     ),
     secretHistory: secretOperation(BY_KEY, async ({ scope, fields }) => done({ events: await secrets.history(scope, parseKey(fields.key)) })),
+    /** The live secrets of a namespace, a page at a time: metadata and tags, never values. */
+    listSecrets: secretOperation(LIST, async ({ scope, fields }) => done(await listing(scope, parseListInput(fields)))),
+    tagSecret: secretOperation(TAG, async ({ actor, scope, fields }) => done(await tags.tag(actor, scope, parseKey(fields.key), parseTags(fields.tags)))),
+    untagSecret: secretOperation(UNTAG, async ({ actor, scope, fields }) =>
+      done(await tags.untag(actor, scope, parseKey(fields.key), parseTagKeys(fields.tagKeys))),
+    ),
     /** The client credentials grant: a token for a client id and its secret. */
     issueToken: (clientId: string, clientSecret: string): Promise<Outcome> =>
       outcomeOf(async () => done(await clients.issueToken(clientId, clientSecret))),
@@ -68,4 +86,12 @@ export const createOperations = ({ secrets, clients, keysAdmin }: OperationsDeps
   })
 
 export type Operations = ReturnType<typeof createOperations>
-export type SecretOperationName = 'createSecret' | 'getSecret' | 'updateSecret' | 'deleteSecret' | 'secretHistory'
+export type SecretOperationName =
+  | 'createSecret'
+  | 'getSecret'
+  | 'updateSecret'
+  | 'deleteSecret'
+  | 'secretHistory'
+  | 'listSecrets'
+  | 'tagSecret'
+  | 'untagSecret'

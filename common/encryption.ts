@@ -212,6 +212,12 @@ export const constantTimeEqual = (a: string, b: string): boolean => {
   return crypto.timingSafeEqual(left, right)
 }
 
+/** An HMAC-SHA256 of `text` under `key` (base64url): what makes an opaque token tamper-evident. */
+export const macOf = (key: Buffer, text: string): string => crypto.createHmac('sha256', key).update(text, 'utf8').digest('base64url')
+
+/** Whether `mac` is the HMAC of `text` under `key`, compared in constant time. */
+export const macMatches = (key: Buffer, text: string, mac: string): boolean => constantTimeEqual(macOf(key, text), mac)
+
 /** Random text for ids and credentials, from the operating system's CSPRNG. */
 export const randomText = (alphabet: string, length: number): string => {
   let out = ''

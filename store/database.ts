@@ -92,6 +92,14 @@ CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.secrets (
   updated_at bigint NOT NULL,
   PRIMARY KEY (organization_id, key)
 );
+-- Tags (metadata in clear, for listing): added after the first release, so added if missing,
+-- checked first so that a start does not take the table's exclusive lock when it is there.
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = '${VAULT_SCHEMA}' AND table_name = 'secrets' AND column_name = 'tags') THEN
+    ALTER TABLE ${VAULT_SCHEMA}.secrets ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb;
+  END IF;
+END $$;
 
 -- Every incarnation a key ever had, in creation order: where its history is replayed from.
 CREATE TABLE IF NOT EXISTS ${VAULT_SCHEMA}.incarnations (

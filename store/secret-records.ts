@@ -1,3 +1,4 @@
+import type { Tag } from '../common/aggregates/secret.events'
 import type { SecretRow } from '../common/read-models/secrets.projection'
 import { shardOf } from './change-stamps'
 
@@ -21,6 +22,8 @@ export type SecretRecord = {
   key: string
   arn: string
   description: string | null
+  /** jsonb: pg hands it back parsed. */
+  tags: Tag[]
   version: number
   value: string
   created_at: string
@@ -33,6 +36,7 @@ export const toRow = (record: SecretRecord): SecretRow => ({
   key: record.key,
   arn: record.arn,
   description: record.description,
+  tags: record.tags,
   version: record.version,
   value: record.value,
   createdAt: Number(record.created_at),

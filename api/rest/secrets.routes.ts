@@ -20,6 +20,21 @@ const requestOf = (req: Request, res: Response, namespace: SecretRequest['namesp
   return { namespace, address: key === undefined ? address : { ...address, key }, body: () => readJsonBody(req, res) }
 }
 
+// A listing's query string, as the fields of its request: each parameter at most once.
+const queryOf = (req: Request): Record<string, string> => {
+  const fields: Record<string, string> = {}
+  for (const [name, value] of new URLSearchParams(req.originalUrl.split('?', 2)[1] ?? '')) {
+    if (Object.hasOwn(fields, name)) throw new RestRefusal(400, 'A query parameter is repeated')
+    fields[name] = value
+  }
+  return fields
+}
+
+const listingOf = (req: Request, namespace: SecretRequest['namespace']): SecretRequest => {
+  const { organizationId } = req.params
+  return { namespace, address: namespace === 'organization' ? { organizationId } : {}, body: () => queryOf(req) }
+}
+
 // `/secrets//history` or `/organizations//key`: an empty key or organization id is bad input
 // (400), not an unknown route. A trailing slash alone is left to the router.
 const refuseEmptyIds = (req: Request, _res: Response, next: NextFunction) => {
@@ -29,14 +44,20 @@ const refuseEmptyIds = (req: Request, _res: Response, next: NextFunction) => {
   next()
 }
 
-/** Create, update, delete and history of standard and organization secrets (reads: secret-read.route.ts). */
+/**
+ * Create, update, delete, history, listing and tags of standard and organization secrets
+ * (reads of one secret: secret-read.route.ts).
+ */
 export const secretsRoutes = (operations: Operations): Router => {
   const router = Router()
   router.use(refuseEmptyIds)
   const route = (name: SecretOperationName, namespace: SecretRequest['namespace']) => async (req: Request, res: Response) =>
     answer(res, localsOf(res), await operations[name](principalOf(res), requestOf(req, res, namespace)))
   for (const { base, namespace } of NAMESPACES) {
+    router.get(base, async (req, res) => answer(res, localsOf(res), await operations.listSecrets(principalOf(res), listingOf(req, namespace))))
     router.post(base, route('createSecret', namespace))
+    router.put(`${base}/:key/tags`, route('tagSecret', namespace))
+    router.delete(`${base}/:key/tags`, route('untagSecret', namespace))
     router.post(`${base}/:key`, route('updateSecret', namespace))
     router.delete(`${base}/:key`, route('deleteSecret', namespace))
     router.get(`${base}/:key/history`, route('secretHistory', namespace))

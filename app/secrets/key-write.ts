@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto'
 import {
   CREATE_SECRET,
   DELETE_SECRET,
+  TAG_SECRET,
+  UNTAG_SECRET,
   UPDATE_SECRET,
   type CreateSecretPayload,
   type DeleteSecretPayload,
+  type TagSecretPayload,
+  type UntagSecretPayload,
   type UpdateSecretPayload,
 } from '../../common/aggregates/secret.commands'
 import type { StoredSecretEvent } from '../../common/aggregates/secret.events'
@@ -22,6 +26,8 @@ export type SecretChange =
   | Readonly<{ operation: 'create'; payload: CreateSecretPayload }>
   | Readonly<{ operation: 'update'; payload: UpdateSecretPayload }>
   | Readonly<{ operation: 'delete'; payload: DeleteSecretPayload }>
+  | Readonly<{ operation: 'tag'; payload: TagSecretPayload }>
+  | Readonly<{ operation: 'untag'; payload: UntagSecretPayload }>
 
 /** What a write stored: its incarnation, its event, and the row the read model now holds (null: gone). */
 export type WriteResult = Readonly<{ aggregateId: string; event: StoredSecretEvent; row: SecretRow | null }>
@@ -34,7 +40,10 @@ export type KeyWrite = Readonly<{
   write: (change: SecretChange) => Promise<WriteResult>
 }>
 
-const COMMAND = { create: CREATE_SECRET, update: UPDATE_SECRET, delete: DELETE_SECRET } as const
+const COMMAND = { create: CREATE_SECRET, update: UPDATE_SECRET, delete: DELETE_SECRET, tag: TAG_SECRET, untag: UNTAG_SECRET } as const
+
+// A tag change is recorded as an update: if cut short, it is settled from its events like one.
+const INTENT = { create: 'create', update: 'update', delete: 'delete', tag: 'update', untag: 'update' } as const
 
 /**
  * Runs one write of a key under its cross-process lock, after finishing anything a crash left
@@ -68,7 +77,7 @@ const writeSteps = async (deps: KeyWriteDeps, locked: LockedKey, start: Start, c
   const before = change.operation === 'create' ? null : start.row
   // A fresh id per incarnation: its data key id is never reused, even after a delete.
   const aggregateId = before?.aggregateId ?? randomUUID()
-  await locked.record(aggregateId, change.operation, change.payload.actor)
+  await locked.record(aggregateId, INTENT[change.operation], change.payload.actor)
   try {
     // The wrapped key goes along with the command, so the encryption factory does not look it up.
     const wrappedDataKey =

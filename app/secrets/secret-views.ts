@@ -1,5 +1,6 @@
 import type { SecretRow } from '../../common/read-models/secrets.projection'
 import { randomText } from '../../common/encryption'
+import type { Tag } from '../../common/aggregates/secret.events'
 import type { JsonObject } from '../../common/types'
 
 export type NamingConfig = Readonly<{ env: string; aws: Readonly<{ region: string; accountId: string }> }>
@@ -53,4 +54,27 @@ export const toSecretView = (env: string, row: SecretRow, secret: JsonObject): S
   ern: ernOf(env, row.organizationId, row.key),
   arn: row.arn,
   secret,
+})
+
+/** A secret as a listing (or a tag change) answers it: its metadata and tags, never its value. */
+export type ListedSecret = Readonly<{
+  id: string
+  organizationId?: string
+  description?: string
+  ern: string
+  arn: string
+  tags: readonly Tag[]
+  createdAt: string
+  updatedAt: string
+}>
+
+export const toListedSecret = (env: string, row: SecretRow): ListedSecret => ({
+  id: row.key,
+  ...(row.organizationId !== null ? { organizationId: row.organizationId } : {}),
+  ...(row.description !== null ? { description: row.description } : {}),
+  ern: ernOf(env, row.organizationId, row.key),
+  arn: row.arn,
+  tags: row.tags,
+  createdAt: new Date(row.createdAt).toISOString(),
+  updatedAt: new Date(row.updatedAt).toISOString(),
 })

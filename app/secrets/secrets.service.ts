@@ -41,7 +41,8 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
       if (locked.row !== null) throw new SecretAlreadyExistsError()
       const arn = newArn(naming, ref.organizationId, ref.key)
       const description = input.description !== undefined ? { description: input.description } : {}
-      const payload = { ...ref, arn, ...description, secret: input.secret, actor }
+      const tags = input.tags !== undefined ? { tags: input.tags } : {}
+      const payload = { ...ref, arn, ...description, ...tags, secret: input.secret, actor }
       const { aggregateId, event, row } = await locked.write({ operation: 'create', payload })
       log.debug('secret created', { aggregateId, version: event.aggregateVersion })
       if (row === null) throw new Error('A created secret has a row')

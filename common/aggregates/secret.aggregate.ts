@@ -24,5 +24,6 @@ export const createSecretAggregate = (loadCipher: CipherLoader) => ({
     loadCipher(aggregateId, context.secretsManager),
   serializeState: (state: SecretState) => JSON.stringify(state),
   deserializeState: (serialized: string): SecretState => JSON.parse(serialized),
-  invariantHash: 'secret-state-v1',
+  // v2: the state holds tags; snapshots of v1 states are not read back.
+  invariantHash: 'secret-state-v2',
 })

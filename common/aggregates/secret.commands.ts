@@ -1,10 +1,17 @@
-import { SecretAlreadyExistsError, SecretNotFoundError } from '../errors'
+import { SecretAlreadyExistsError, SecretNotFoundError, ValidationError } from '../errors'
 import type { SecretCipher } from '../encryption'
 import type { JsonObject } from '../types'
 import {
+  MAX_TAGS,
   SECRET_CREATED,
   SECRET_DELETED,
+  SECRET_TAGGED,
+  SECRET_UNTAGGED,
   SECRET_UPDATED,
+  withTags,
+  type SecretTaggedPayload,
+  type SecretUntaggedPayload,
+  type Tag,
   type SecretCreatedPayload,
   type SecretDeletedPayload,
   type SecretUpdatedPayload,
@@ -14,17 +21,22 @@ import type { SecretState } from './secret.projection'
 export const CREATE_SECRET = 'createSecret'
 export const UPDATE_SECRET = 'updateSecret'
 export const DELETE_SECRET = 'deleteSecret'
+export const TAG_SECRET = 'tagSecret'
+export const UNTAG_SECRET = 'untagSecret'
 
 export type CreateSecretPayload = {
   organizationId: string | null
   key: string
   arn: string
   description?: string
+  tags?: Tag[]
   secret: JsonObject
   actor: string
 }
 export type UpdateSecretPayload = { secret: JsonObject; description?: string; actor: string }
 export type DeleteSecretPayload = { actor: string }
+export type TagSecretPayload = { tags: Tag[]; actor: string }
+export type UntagSecretPayload = { tagKeys: string[]; actor: string }
 
 /** What reSolve hands a command handler: the current version and our cipher. */
 export type SecretCommandContext = {
@@ -44,9 +56,10 @@ const encrypt = (context: SecretCommandContext, secret: JsonObject): string => {
 export const secretCommands = {
   [CREATE_SECRET]: (state: SecretState, command: Command<CreateSecretPayload>, context: SecretCommandContext) => {
     if (state.status !== 'absent') throw new SecretAlreadyExistsError()
-    const { organizationId, key, arn, description, secret, actor } = command.payload
+    const { organizationId, key, arn, description, tags, secret, actor } = command.payload
     const payload: SecretCreatedPayload = { organizationId, key, arn, actor, value: encrypt(context, secret) }
     if (description !== undefined) payload.description = description
+    if (tags !== undefined && tags.length > 0) payload.tags = withTags([], tags)
     return { type: SECRET_CREATED, payload }
   },
 
@@ -71,5 +84,20 @@ export const secretCommands = {
       actor: command.payload.actor,
     }
     return { type: SECRET_DELETED, payload }
+  },
+
+  [TAG_SECRET]: (state: SecretState, command: Command<TagSecretPayload>) => {
+    if (state.status !== 'live') throw new SecretNotFoundError()
+    const { tags, actor } = command.payload
+    if (withTags(state.tags, tags).length > MAX_TAGS) throw new ValidationError(`A secret holds at most ${MAX_TAGS} tags`)
+    const payload: SecretTaggedPayload = { organizationId: state.organizationId, key: state.key, actor, tags: withTags([], tags) }
+    return { type: SECRET_TAGGED, payload }
+  },
+
+  [UNTAG_SECRET]: (state: SecretState, command: Command<UntagSecretPayload>) => {
+    if (state.status !== 'live') throw new SecretNotFoundError()
+    const { tagKeys, actor } = command.payload
+    const payload: SecretUntaggedPayload = { organizationId: state.organizationId, key: state.key, actor, tagKeys: [...new Set(tagKeys)] }
+    return { type: SECRET_UNTAGGED, payload }
   },
 }

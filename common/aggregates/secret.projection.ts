@@ -1,4 +1,14 @@
-import { SECRET_CREATED, SECRET_DELETED, SECRET_UPDATED, type StoredSecretEvent } from './secret.events'
+import {
+  SECRET_CREATED,
+  SECRET_DELETED,
+  SECRET_TAGGED,
+  SECRET_UNTAGGED,
+  SECRET_UPDATED,
+  withoutTags,
+  withTags,
+  type StoredSecretEvent,
+  type Tag,
+} from './secret.events'
 
 /** What a command needs to know about an incarnation; never the value. */
 export type SecretState = Readonly<{
@@ -7,6 +17,7 @@ export type SecretState = Readonly<{
   key: string
   arn: string
   description: string | null
+  tags: readonly Tag[]
 }>
 
 export const initialSecretState: SecretState = Object.freeze({
@@ -15,6 +26,7 @@ export const initialSecretState: SecretState = Object.freeze({
   key: '',
   arn: '',
   description: null,
+  tags: [],
 })
 
 /** reSolve aggregate projection: folds events into the state the commands decide on. */
@@ -27,12 +39,21 @@ export const secretProjection = {
     key: event.payload.key,
     arn: event.payload.arn,
     description: event.payload.description ?? null,
+    tags: event.payload.tags ?? [],
   }),
   [SECRET_UPDATED]: (state: SecretState, event: StoredSecretEvent & { type: typeof SECRET_UPDATED }): SecretState => ({
     ...state,
     description: event.payload.description ?? state.description,
   }),
   [SECRET_DELETED]: (state: SecretState): SecretState => ({ ...state, status: 'deleted' }),
+  [SECRET_TAGGED]: (state: SecretState, event: StoredSecretEvent & { type: typeof SECRET_TAGGED }): SecretState => ({
+    ...state,
+    tags: withTags(state.tags, event.payload.tags),
+  }),
+  [SECRET_UNTAGGED]: (state: SecretState, event: StoredSecretEvent & { type: typeof SECRET_UNTAGGED }): SecretState => ({
+    ...state,
+    tags: withoutTags(state.tags, event.payload.tagKeys),
+  }),
 }
 
 /** Folds a list of events without the framework (repair and tests). */
@@ -45,5 +66,9 @@ export const foldSecretState = (events: readonly StoredSecretEvent[]): SecretSta
         return secretProjection[SECRET_UPDATED](state, event)
       case SECRET_DELETED:
         return secretProjection[SECRET_DELETED](state)
+      case SECRET_TAGGED:
+        return secretProjection[SECRET_TAGGED](state, event)
+      case SECRET_UNTAGGED:
+        return secretProjection[SECRET_UNTAGGED](state, event)
     }
   }, initialSecretState)

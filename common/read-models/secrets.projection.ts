@@ -1,4 +1,14 @@
-import { SECRET_CREATED, SECRET_DELETED, SECRET_UPDATED, type StoredSecretEvent } from '../aggregates/secret.events'
+import {
+  SECRET_CREATED,
+  SECRET_DELETED,
+  SECRET_TAGGED,
+  SECRET_UNTAGGED,
+  SECRET_UPDATED,
+  withoutTags,
+  withTags,
+  type StoredSecretEvent,
+  type Tag,
+} from '../aggregates/secret.events'
 
 /**
  * One row per live secret: what a read needs without replaying events. It holds metadata and
@@ -10,6 +20,8 @@ export type SecretRow = Readonly<{
   key: string
   arn: string
   description: string | null
+  tags: readonly Tag[]
+  /** The event version the current value is bound to (a tag change leaves it). */
   version: number
   value: string
   createdAt: number
@@ -26,6 +38,7 @@ export const projectSecretRow = (row: SecretRow | null, event: StoredSecretEvent
         key: event.payload.key,
         arn: event.payload.arn,
         description: event.payload.description ?? null,
+        tags: event.payload.tags ?? [],
         version: event.aggregateVersion,
         value: event.payload.value,
         createdAt: event.timestamp,
@@ -42,6 +55,10 @@ export const projectSecretRow = (row: SecretRow | null, event: StoredSecretEvent
       }
     case SECRET_DELETED:
       return null
+    case SECRET_TAGGED:
+      return row === null ? null : { ...row, tags: withTags(row.tags, event.payload.tags), updatedAt: event.timestamp }
+    case SECRET_UNTAGGED:
+      return row === null ? null : { ...row, tags: withoutTags(row.tags, event.payload.tagKeys), updatedAt: event.timestamp }
   }
 }
 

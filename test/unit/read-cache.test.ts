@@ -22,6 +22,7 @@ const fakeStore = (shardOf: (name: string) => number = () => 0) => {
         key: name,
         arn: 'arn',
         description: null,
+  tags: [],
         version: secret.version,
         value: secret.value,
         createdAt: 0,

@@ -3,6 +3,8 @@ import type { KeysAdmin } from '../../../app/keys/keys-admin'
 import { createOperations, type Operations } from '../../../app/operations'
 import type { Outcome } from '../../../app/outcomes'
 import type { SecretRequest } from '../../../app/secret-requests'
+import type { SecretListing } from '../../../app/secrets/secret-listing'
+import type { SecretTags } from '../../../app/secrets/secret-tags'
 import type { SecretsService } from '../../../app/secrets/secrets.service'
 import { SecretAlreadyExistsError, SecretNotFoundError, StoreUnavailableError, UnauthenticatedError } from '../../../common/errors'
 import { organizationOf, type ClientId, type JsonObject, type OrganizationId, type Principal, type Scope } from '../../../common/types'
@@ -63,7 +65,15 @@ const inMemoryVault = () => {
     report: async () => ({ current: 'k1', keys: [], keyStore: 'files', pendingShreds: { shards: 0, oldestMs: 0 } }),
     rewrap: async () => 3,
   }
-  return { stored, calls, registered, operations: createOperations({ secrets, clients, keysAdmin }) }
+  const listing: SecretListing = async (scope, input) => {
+    calls.push(`list ${organizationOf(scope) ?? ''} ${input.prefix} ${input.limit}`)
+    return { secrets: [] }
+  }
+  const tags = {
+    tag: async (_actor: ClientId, scope: Scope, key: string, added: unknown) => (calls.push(`tag ${name(scope, key)} ${JSON.stringify(added)}`), view(scope, key)),
+    untag: async (_actor: ClientId, scope: Scope, key: string, removed: unknown) => (calls.push(`untag ${name(scope, key)} ${JSON.stringify(removed)}`), view(scope, key)),
+  } as unknown as SecretTags
+  return { stored, calls, registered, operations: createOperations({ secrets, listing, tags, clients, keysAdmin }) }
 }
 
 const client = (grants: Partial<Principal> = {}): Principal => ({
@@ -227,12 +237,16 @@ describe('the operations (given a vault, when a door calls, then the outcome)', 
     it('answers an unreachable store as unavailable, and an unexpected error as internal without its text', async () => {
       const failing = createOperations({
         secrets: { get: async () => { throw new StoreUnavailableError() } } as unknown as SecretsService,
+        listing: (async () => ({ secrets: [] })) as SecretListing,
+        tags: {} as SecretTags,
         clients: {} as ClientsService,
         keysAdmin: {} as KeysAdmin,
       })
       expect(await failing.getSecret(ADMIN, payload('standard', { key: 'db' }))).toMatchObject({ kind: 'unavailable' })
       const broken = createOperations({
         secrets: { get: async () => { throw new Error('SELECT secret FROM x WHERE password = hunter2') } } as unknown as SecretsService,
+        listing: (async () => ({ secrets: [] })) as SecretListing,
+        tags: {} as SecretTags,
         clients: {} as ClientsService,
         keysAdmin: {} as KeysAdmin,
       })
@@ -245,6 +259,37 @@ describe('the operations (given a vault, when a door calls, then the outcome)', 
       const doorError = new Error('body too large')
       const request: SecretRequest = { namespace: 'standard', address: {}, body: async () => { throw doorError } }
       await expect(ops.createSecret(STANDARD_CLIENT, request)).rejects.toBe(doorError)
+    })
+  })
+
+  describe('listSecrets, tagSecret, untagSecret', () => {
+    it('lists a namespace the caller may use, with its query, and refuses another namespace before reading the query', async () => {
+      expect(await ops.listSecrets(ACME_CLIENT, rest('organization', { organizationId: 'acme' }, { prefix: 'db', limit: '5' }).request)).toEqual({ kind: 'done', value: { secrets: [] } })
+      const { request, reads } = rest('standard', {}, { limit: '5' })
+      expect(await ops.listSecrets(ACME_CLIENT, request)).toMatchObject({ kind: 'forbidden' })
+      expect(reads.count).toBe(0)
+      expect(vault.calls).toEqual(['list acme db 5'])
+    })
+
+    it.each([
+      ['limit 0', { limit: '0' }],
+      ['limit 101', { limit: '101' }],
+      ['limit that is not a number', { limit: 'ten' }],
+      ['an unknown parameter', { sort: 'key' }],
+      ['a tag without a value separator', { tag: 'env' }],
+      ['an empty nextToken', { nextToken: '' }],
+    ])('refuses a listing with %s as invalid', async (_label, query) => {
+      expect(await ops.listSecrets(STANDARD_CLIENT, rest('standard', {}, query).request)).toMatchObject({ kind: 'invalid' })
+      expect(vault.calls).toEqual([])
+    })
+
+    it('tags and untags a secret the caller may use; refuses bad tags as invalid', async () => {
+      expect((await ops.tagSecret(STANDARD_CLIENT, rest('standard', { key: 'db' }, { tags: [{ key: 'env', value: 'prod' }] }).request)).kind).toBe('done')
+      expect((await ops.untagSecret(STANDARD_CLIENT, rest('standard', { key: 'db' }, { tagKeys: ['env'] }).request)).kind).toBe('done')
+      for (const tags of [[], [{ key: 'aws:x', value: 'v' }], [{ key: 'a', value: 'v' }, { key: 'a', value: 'w' }], [{ key: 'a' }], 'env=prod']) {
+        expect(await ops.tagSecret(STANDARD_CLIENT, rest('standard', { key: 'db' }, { tags }).request)).toMatchObject({ kind: 'invalid' })
+      }
+      expect(vault.calls).toEqual(['tag /db [{"key":"env","value":"prod"}]', 'untag /db ["env"]'])
     })
   })
 

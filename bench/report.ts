@@ -32,7 +32,7 @@ export type Report = Readonly<{
 
 type Ceiling = 'HTTP' | 'storage'
 
-const CEILING_OF: Record<Operation, Ceiling> = { read: 'HTTP', create: 'storage', update: 'storage', delete: 'storage', token: 'HTTP' }
+const CEILING_OF: Record<Operation, Ceiling> = { read: 'HTTP', list: 'HTTP', create: 'storage', update: 'storage', delete: 'storage', token: 'HTTP' }
 
 /** One part of a target: its name, and whether a run meets it. */
 type TargetPart = Readonly<{ name: string; met: (m: Measurement, ratio: number) => boolean }>
@@ -140,6 +140,7 @@ export const renderSection = (report: Report): string => {
     `- Data: ${report.seededKeys.toLocaleString('en-US')} secrets stored through the API before the runs (${plan.seedConnections} connections, ${num(report.seed.perSecond)} creates/s); reads and updates pick one of them at random.`,
     `- Load: autocannon, one request in flight per connection, ${plan.seconds} s per run, each after ${plan.warmupSeconds} s of unmeasured load at its own concurrency (the HTTP ceiling's too);`,
     `  deletes delete, once each, the keys the creates at the same concurrency created (a fixed number of requests), after one warm-up on the creates' warm-up keys at 8 connections.`,
+    `  list: one client pages through all ${report.seededKeys.toLocaleString('en-US')} seeded secrets, 100 a page, following nextToken, again and again for the run's seconds; its req/s are pages per second (bench/listing.ts).`,
     `  req/s counts expected answers (200; 204 for deletes) per second; p50/p99 are of those answers, in ms; any other answer or error is a failure.`,
     `- Ceilings, same machine, same concurrency: HTTP is a bare node:http server in its own process answering a fixed JSON body the size of a read answer`,
     `  (${report.readBodyBytes} bytes; without the vault's extra headers) to the same GET requests from autocannon; storage is single-row INSERT commits`,

@@ -59,7 +59,7 @@ const measure = async (plan: Plan, vault: Vault, started: number): Promise<Repor
     await ceilingServer.close()
   }
 
-  const target = { url: vault.url, token, clientId: ADMIN_ID, clientSecret: vault.adminSecret, seeded: seeded.keys, runId }
+  const target = { url: vault.url, token, clientId: ADMIN_ID, clientSecret: vault.adminSecret, seeded: seeded.keys, seededPrefix: `${runId}-s`, runId }
   const vaultRuns = await measureVault(target, plan, (run) => line(run.operation, run.measurement))
 
   return {

@@ -1,10 +1,11 @@
 import type { Request } from 'autocannon'
+import { measureListing } from './listing'
 import { loadHttp } from './load'
 import type { Plan } from './options'
 import { createRequest, deleteRequest, readRequest, tokenRequest, updateRequest } from './requests'
 import { measurement, type Measurement } from './stats'
 
-export type Operation = 'read' | 'create' | 'update' | 'delete' | 'token'
+export type Operation = 'read' | 'list' | 'create' | 'update' | 'delete' | 'token'
 
 export type VaultRun = Readonly<{ operation: Operation; measurement: Measurement }>
 
@@ -15,6 +16,8 @@ export type VaultTarget = Readonly<{
   clientSecret: string
   /** Keys stored beforehand: read and updated at random. */
   seeded: readonly string[]
+  /** The prefix every seeded key starts with (the listing row lists them). */
+  seededPrefix: string
   /** Makes the keys of this run's creates unique. */
   runId: string
 }>
@@ -52,6 +55,7 @@ export const measureVault = async (
   }
 
   for (const c of plan.connections) record('read', await measured(c, () => readRequest(token, seeded), 200))
+  record('list', await measureListing(url, token, target.seededPrefix, seeded.length, plan.seconds))
 
   // Creates warm up on keys of their own, so each concurrency's deletes find exactly the keys
   // its measured creates made.

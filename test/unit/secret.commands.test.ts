@@ -1,8 +1,9 @@
-import { CREATE_SECRET, DELETE_SECRET, UPDATE_SECRET, secretCommands } from '../../common/aggregates/secret.commands'
+import { CREATE_SECRET, DELETE_SECRET, TAG_SECRET, UNTAG_SECRET, UPDATE_SECRET, secretCommands } from '../../common/aggregates/secret.commands'
 import type { StoredSecretEvent } from '../../common/aggregates/secret.events'
 import { foldSecretState } from '../../common/aggregates/secret.projection'
 import { cipherFor, generateKey } from '../../common/encryption'
-import { SecretAlreadyExistsError, SecretNotFoundError } from '../../common/errors'
+import { SecretAlreadyExistsError, SecretNotFoundError, ValidationError } from '../../common/errors'
+import { foldSecretRow } from '../../common/read-models/secrets.projection'
 
 const AGGREGATE = 'agg-1'
 const cipher = cipherFor(generateKey(), AGGREGATE)
@@ -105,5 +106,54 @@ describe('the state projection', () => {
     expect(foldSecretState([created()])).toMatchObject({ status: 'live', key: 'db', organizationId: 'acme', description: 'first' })
     expect(foldSecretState([created(), updated(2)]).description).toBe('first')
     expect(foldSecretState([created(), updated(2), deleted(3)]).status).toBe('deleted')
+  })
+})
+
+const tagged = (version: number, tags: Array<{ key: string; value: string }>): StoredSecretEvent => ({
+  type: 'SecretTagged',
+  aggregateId: AGGREGATE,
+  aggregateVersion: version,
+  timestamp: 1000 + version,
+  payload: { organizationId: 'acme', key: 'db', actor: 'c4', tags },
+})
+
+describe('tagSecret and untagSecret', () => {
+  it('records SecretTagged with the tags given, and no value', () => {
+    const event = given(created()).when(TAG_SECRET, { tags: [{ key: 'env', value: 'prod' }], actor: 'c4' })()
+    expect(event).toEqual({ type: 'SecretTagged', payload: { organizationId: 'acme', key: 'db', actor: 'c4', tags: [{ key: 'env', value: 'prod' }] } })
+  })
+
+  it('records SecretUntagged with each key once', () => {
+    const event = given(created(), tagged(2, [{ key: 'env', value: 'prod' }])).when(UNTAG_SECRET, { tagKeys: ['env', 'env'], actor: 'c4' })()
+    expect(event.payload).toMatchObject({ tagKeys: ['env'], actor: 'c4' })
+  })
+
+  it('refuses a change that would leave more than 50 tags, counting the ones it only gives new values', () => {
+    const fifty = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: 'v' }))
+    expect(given(created(), tagged(2, fifty)).when(TAG_SECRET, { tags: [{ key: 'k0', value: 'new' }], actor: 'c4' })).not.toThrow()
+    expect(given(created(), tagged(2, fifty)).when(TAG_SECRET, { tags: [{ key: 'k50', value: 'v' }], actor: 'c4' })).toThrow(ValidationError)
+  })
+
+  it.each([
+    ['that never existed', []],
+    ['that was deleted', [created(), deleted(2)]],
+  ])('refuses to tag an incarnation %s', (_name, events) => {
+    expect(given(...(events as StoredSecretEvent[])).when(TAG_SECRET, { tags: [{ key: 'a', value: 'b' }], actor: 'c4' })).toThrow(SecretNotFoundError)
+    expect(given(...(events as StoredSecretEvent[])).when(UNTAG_SECRET, { tagKeys: ['a'], actor: 'c4' })).toThrow(SecretNotFoundError)
+  })
+
+  it('folds tags into the state and the read model: new keys appended, known keys given new values, removed keys gone', () => {
+    const events = [
+      created(),
+      tagged(2, [{ key: 'env', value: 'dev' }, { key: 'team', value: 'a' }]),
+      tagged(3, [{ key: 'env', value: 'prod' }]),
+      { ...tagged(4, []), type: 'SecretUntagged', payload: { organizationId: 'acme', key: 'db', actor: 'c4', tagKeys: ['team'] } } as StoredSecretEvent,
+    ]
+    expect(foldSecretState(events).tags).toEqual([{ key: 'env', value: 'prod' }])
+    const row = foldSecretRow(events)
+    expect(row?.tags).toEqual([{ key: 'env', value: 'prod' }])
+    // The value stays bound to the version it was sealed for: a tag change leaves it.
+    expect(row?.version).toBe(1)
+    expect(row?.updatedAt).toBe(1004)
   })
 })

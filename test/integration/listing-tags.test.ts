@@ -113,6 +113,14 @@ withServer('listing and tags, over HTTP', () => {
       }
     })
 
+    it('answers the collection paths, with or without a trailing slash, where they were unknown routes before', async () => {
+      for (const path of ['/secrets', '/secrets/', `/organizations/${org}`, `/organizations/${org}/`]) {
+        const reply = await admin.get(`${path}?limit=1`)
+        expect([path, reply.status]).toEqual([path, 200])
+        expect(reply.body.secrets).toHaveLength(1)
+      }
+    })
+
     it('answers every live secret exactly once, in key order, a page at a time, the last page without nextToken', async () => {
       const pages = await allPages(admin, `/organizations/${org}`, 'limit=10')
       expect(pages.map((page) => page.length)).toEqual([10, 10, 5])

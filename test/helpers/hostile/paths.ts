@@ -40,6 +40,8 @@ export const ROUTES: Record<string, (key: string, org: string) => string> = {
   orgCreate: (_key, org) => `/organizations/${org}`,
   orgItem: (key, org) => `/organizations/${org}/${key}`,
   orgHistory: (key, org) => `/organizations/${org}/${key}/history`,
+  tags: (key) => `/secrets/${key}/tags`,
+  orgTags: (key, org) => `/organizations/${org}/${key}/tags`,
   clients: () => '/clients',
   token: () => '/oauth/token',
   health: () => '/health',

@@ -11,6 +11,7 @@ import { recoverAll } from './app/secrets/recovery'
 import { createListTokens } from './app/secrets/list-token'
 import { createSecretListing } from './app/secrets/secret-listing'
 import { createSecretTags } from './app/secrets/secret-tags'
+import { createScheduledDeletion, startDeletionSweeper, type ScheduledDeletion } from './app/secrets/scheduled-deletion'
 import { createSecretsService, type SecretsService } from './app/secrets/secrets.service'
 import type { NamingConfig } from './app/secrets/secret-views'
 import { createTokens, type Tokens } from './app/clients/tokens'
@@ -37,6 +38,8 @@ export type VaultCore = Readonly<{
   clients: ClientsService
   tokens: Tokens
   shredder: Shredder
+  /** Scheduled deletes; `sweep` runs a pass now (servers also run one every few seconds). */
+  deletion: ScheduledDeletion
   /** Every operation, as every door calls it. */
   operations: Operations
   /** Interrupted writes the start finished. */
@@ -55,8 +58,12 @@ export type CoreSettings = Readonly<{
   readCacheSize: number
   tokenTtlSeconds: number
   naming: NamingConfig
-  /** Servers retire shard keys; a function deployed on its own leaves that to them. */
+  /** Servers retire shard keys and sweep scheduled deletes; a function deployed on its own leaves that to them. */
   runShredder: boolean
+  /** The clock of scheduled deletes (tests hand in their own); Date.now by default. */
+  now?: () => number
+  /** How often a server sweeps due deletes, in ms (5 s by default). */
+  sweepEveryMs?: number
 }>
 
 export const coreSettings = (config: Config, connection: ConnectionSettings, masterKey: Buffer, runShredder: boolean): CoreSettings =>
@@ -108,8 +115,10 @@ export const openVaultCore = async (settings: CoreSettings, log: Logger): Promis
     cleanups.push(shredder.stop)
     const listing = createSecretListing(pool, settings.naming, createListTokens(deriveKey(ring.current, 'list-token')))
     const tags = createSecretTags({ pool, eventStore, log, keys, naming: settings.naming, dataKeys })
-    const operations = createOperations({ secrets, listing, tags, clients, keysAdmin: createKeysAdmin(pool, keys, log) })
-    return Object.freeze({ pool, eventStore, keys, secrets, clients, tokens, shredder, operations, recovered, close })
+    const deletion = createScheduledDeletion({ pool, eventStore, log, keys, naming: settings.naming, dataKeys, now: settings.now ?? Date.now })
+    if (settings.runShredder) cleanups.push(startDeletionSweeper(deletion, settings.sweepEveryMs ?? 5_000, log))
+    const operations = createOperations({ secrets, listing, tags, deletion, clients, keysAdmin: createKeysAdmin(pool, keys, log) })
+    return Object.freeze({ pool, eventStore, keys, secrets, clients, tokens, shredder, deletion, operations, recovered, close })
   } catch (error) {
     await close()
     throw error

@@ -5,7 +5,8 @@ import type { ClientsService } from './clients/clients.service'
 import type { KeysAdmin } from './keys/keys-admin'
 import { ABSENT, created, DELETED, done, outcomeOf, readInput, refusalOrRethrow, type Outcome } from './outcomes'
 import { authorizeRequest, type SecretFields, type SecretRequest } from './secret-requests'
-import { parseCreateInput, parseKey, parseListInput, parseTagKeys, parseTags, parseUpdateInput } from './secrets/secret-input'
+import { parseCreateInput, parseKey, parseListInput, parseRecoveryDays, parseTagKeys, parseTags, parseUpdateInput } from './secrets/secret-input'
+import type { ScheduledDeletion } from './secrets/scheduled-deletion'
 import type { SecretListing } from './secrets/secret-listing'
 import type { SecretTags } from './secrets/secret-tags'
 import type { SecretsService } from './secrets/secrets.service'
@@ -14,6 +15,7 @@ export type OperationsDeps = Readonly<{
   secrets: SecretsService
   listing: SecretListing
   tags: SecretTags
+  deletion: ScheduledDeletion
   clients: ClientsService
   keysAdmin: KeysAdmin
 }>
@@ -53,13 +55,14 @@ const BY_KEY: SecretFields = { address: ['key'], body: [] }
 const TAG: SecretFields = { address: ['key'], body: ['tags'] }
 const UNTAG: SecretFields = { address: ['key'], body: ['tagKeys'] }
 // A listing's "body" is its query: a REST door hands over the query string's fields.
+const SCHEDULE: SecretFields = { address: ['key'], body: ['recoveryWindowInDays'] }
 const LIST: SecretFields = { address: [], body: ['prefix', 'tag', 'limit', 'nextToken'] }
 
 /**
  * Every operation of the vault, written once: the REST routes, the fast read route and the
  * functions only turn their wire input into one of these calls and its outcome into their answer.
  */
-export const createOperations = ({ secrets, listing, tags, clients, keysAdmin }: OperationsDeps) =>
+export const createOperations = ({ secrets, listing, tags, deletion, clients, keysAdmin }: OperationsDeps) =>
   Object.freeze({
     createSecret: secretOperation(CREATE, async ({ actor, scope, fields }) => done(await secrets.create(actor, scope, parseCreateInput(fields)))),
     getSecret: secretOperation(BY_KEY, async ({ scope, fields }) => done(await secrets.get(scope, parseKey(fields.key)))),
@@ -74,6 +77,11 @@ export const createOperations = ({ secrets, listing, tags, clients, keysAdmin }:
     /** The live secrets of a namespace, a page at a time: metadata and tags, never values. */
     listSecrets: secretOperation(LIST, async ({ scope, fields }) => done(await listing(scope, parseListInput(fields)))),
     tagSecret: secretOperation(TAG, async ({ actor, scope, fields }) => done(await tags.tag(actor, scope, parseKey(fields.key), parseTags(fields.tags)))),
+    /** A delete 7-30 days ahead: until then the secret reads as gone and can be restored. */
+    scheduleSecretDeletion: secretOperation(SCHEDULE, async ({ actor, scope, fields }) =>
+      done(await deletion.schedule(actor, scope, parseKey(fields.key), parseRecoveryDays(fields.recoveryWindowInDays))),
+    ),
+    restoreSecret: secretOperation(BY_KEY, async ({ actor, scope, fields }) => done(await deletion.restore(actor, scope, parseKey(fields.key)))),
     untagSecret: secretOperation(UNTAG, async ({ actor, scope, fields }) =>
       done(await tags.untag(actor, scope, parseKey(fields.key), parseTagKeys(fields.tagKeys))),
     ),
@@ -95,3 +103,5 @@ export type SecretOperationName =
   | 'listSecrets'
   | 'tagSecret'
   | 'untagSecret'
+  | 'scheduleSecretDeletion'
+  | 'restoreSecret'

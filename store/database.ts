@@ -99,6 +99,12 @@ DO $$ BEGIN
                  WHERE table_schema = '${VAULT_SCHEMA}' AND table_name = 'secrets' AND column_name = 'tags') THEN
     ALTER TABLE ${VAULT_SCHEMA}.secrets ADD COLUMN tags jsonb NOT NULL DEFAULT '[]'::jsonb;
   END IF;
+  -- A scheduled delete's date (ms since the epoch); the sweeper finds due ones by this index.
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = '${VAULT_SCHEMA}' AND table_name = 'secrets' AND column_name = 'deletion_date') THEN
+    ALTER TABLE ${VAULT_SCHEMA}.secrets ADD COLUMN deletion_date bigint;
+    CREATE INDEX secrets_deletion_date ON ${VAULT_SCHEMA}.secrets (deletion_date) WHERE deletion_date IS NOT NULL;
+  END IF;
 END $$;
 
 -- Every incarnation a key ever had, in creation order: where its history is replayed from.

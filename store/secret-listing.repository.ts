@@ -15,12 +15,12 @@ export type ListingFilter = Readonly<{
 
 // Keyset paging on the primary key's order: a page starts after the last key of the one before,
 // so a secret live through the whole listing is answered exactly once, whatever is created or
-// deleted meanwhile. A delete under way reads as gone, as for a read.
+// deleted meanwhile. A delete under way, or scheduled, reads as gone, as for a read.
 const LIST = {
   name: 'vault-list-secrets',
   text: `SELECT s.* FROM ${VAULT_SCHEMA}.secrets s
      WHERE s.organization_id = $1 AND s.key > $2 AND left(s.key, length($3)) = $3
-       AND ($4::jsonb IS NULL OR s.tags @> $4::jsonb)
+       AND ($4::jsonb IS NULL OR s.tags @> $4::jsonb) AND s.deletion_date IS NULL
        AND NOT EXISTS (
          SELECT 1 FROM ${VAULT_SCHEMA}.pending_operations p WHERE p.aggregate_id = s.aggregate_id AND p.operation = 'delete')
      ORDER BY s.key LIMIT $5`,

@@ -24,6 +24,8 @@ export type SecretRecord = {
   description: string | null
   /** jsonb: pg hands it back parsed. */
   tags: Tag[]
+  /** bigint: as text. */
+  deletion_date: string | null
   version: number
   value: string
   created_at: string
@@ -37,6 +39,7 @@ export const toRow = (record: SecretRecord): SecretRow => ({
   arn: record.arn,
   description: record.description,
   tags: record.tags,
+  deletionDate: record.deletion_date === null ? null : Number(record.deletion_date),
   version: record.version,
   value: record.value,
   createdAt: Number(record.created_at),

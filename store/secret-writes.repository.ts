@@ -53,7 +53,7 @@ export const settle = async (
   if (row === null) values.push(keyShardOf(aggregateId))
   if (row !== null) {
     if (row.aggregateId !== aggregateId) throw new Error('A settled row belongs to its own incarnation')
-    values.push(ns(row.organizationId), row.key, row.arn, row.description, row.version, row.value, row.createdAt, row.updatedAt, JSON.stringify(row.tags))
+    values.push(ns(row.organizationId), row.key, row.arn, row.description, row.version, row.value, row.createdAt, row.updatedAt, JSON.stringify(row.tags), row.deletionDate)
   }
   await client.query({ ...statement, values })
 }
@@ -61,12 +61,12 @@ export const settle = async (
 // $1 aggregate id, $2 namespace and $3 key (of the intent), $4 its change-stamp shard, $5.. the row.
 const UPSERT_ROW = `upserted AS (
   INSERT INTO ${VAULT_SCHEMA}.secrets
-    (organization_id, key, aggregate_id, arn, description, version, value, created_at, updated_at, tags)
-  VALUES ($5, $6, $1, $7, $8, $9, $10, $11, $12, $13::jsonb)
+    (organization_id, key, aggregate_id, arn, description, version, value, created_at, updated_at, tags, deletion_date)
+  VALUES ($5, $6, $1, $7, $8, $9, $10, $11, $12, $13::jsonb, $14::bigint)
   ON CONFLICT (organization_id, key) DO UPDATE SET
     aggregate_id = EXCLUDED.aggregate_id, arn = EXCLUDED.arn, description = EXCLUDED.description,
     version = EXCLUDED.version, value = EXCLUDED.value, created_at = EXCLUDED.created_at,
-    updated_at = EXCLUDED.updated_at, tags = EXCLUDED.tags)`
+    updated_at = EXCLUDED.updated_at, tags = EXCLUDED.tags, deletion_date = EXCLUDED.deletion_date)`
 const REMOVE_ROW = `removed AS (DELETE FROM ${VAULT_SCHEMA}.secrets WHERE aggregate_id = $1)`
 const RECORD_INCARNATION = `incarnation AS (
   INSERT INTO ${VAULT_SCHEMA}.incarnations (organization_id, key, aggregate_id) VALUES ($2, $3, $1)

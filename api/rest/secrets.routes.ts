@@ -58,6 +58,8 @@ export const secretsRoutes = (operations: Operations): Router => {
     router.post(base, route('createSecret', namespace))
     router.put(`${base}/:key/tags`, route('tagSecret', namespace))
     router.delete(`${base}/:key/tags`, route('untagSecret', namespace))
+    router.post(`${base}/:key/schedule-deletion`, route('scheduleSecretDeletion', namespace))
+    router.post(`${base}/:key/restore`, route('restoreSecret', namespace))
     router.post(`${base}/:key`, route('updateSecret', namespace))
     router.delete(`${base}/:key`, route('deleteSecret', namespace))
     router.get(`${base}/:key/history`, route('secretHistory', namespace))

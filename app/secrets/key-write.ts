@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import {
+  CANCEL_DELETION,
   CREATE_SECRET,
+  SCHEDULE_DELETION,
   DELETE_SECRET,
   TAG_SECRET,
   UNTAG_SECRET,
   UPDATE_SECRET,
+  type CancelDeletionPayload,
   type CreateSecretPayload,
+  type ScheduleDeletionPayload,
   type DeleteSecretPayload,
   type TagSecretPayload,
   type UntagSecretPayload,
@@ -28,6 +32,8 @@ export type SecretChange =
   | Readonly<{ operation: 'delete'; payload: DeleteSecretPayload }>
   | Readonly<{ operation: 'tag'; payload: TagSecretPayload }>
   | Readonly<{ operation: 'untag'; payload: UntagSecretPayload }>
+  | Readonly<{ operation: 'schedule'; payload: ScheduleDeletionPayload }>
+  | Readonly<{ operation: 'restore'; payload: CancelDeletionPayload }>
 
 /** What a write stored: its incarnation, its event, and the row the read model now holds (null: gone). */
 export type WriteResult = Readonly<{ aggregateId: string; event: StoredSecretEvent; row: SecretRow | null }>
@@ -40,10 +46,19 @@ export type KeyWrite = Readonly<{
   write: (change: SecretChange) => Promise<WriteResult>
 }>
 
-const COMMAND = { create: CREATE_SECRET, update: UPDATE_SECRET, delete: DELETE_SECRET, tag: TAG_SECRET, untag: UNTAG_SECRET } as const
+const COMMAND = {
+  create: CREATE_SECRET,
+  update: UPDATE_SECRET,
+  delete: DELETE_SECRET,
+  tag: TAG_SECRET,
+  untag: UNTAG_SECRET,
+  schedule: SCHEDULE_DELETION,
+  restore: CANCEL_DELETION,
+} as const
 
-// A tag change is recorded as an update: if cut short, it is settled from its events like one.
-const INTENT = { create: 'create', update: 'update', delete: 'delete', tag: 'update', untag: 'update' } as const
+// A change of metadata (tags, a scheduled delete) is recorded as an update: if cut short, it is
+// settled from its events like one.
+const INTENT = { create: 'create', update: 'update', delete: 'delete', tag: 'update', untag: 'update', schedule: 'update', restore: 'update' } as const
 
 /**
  * Runs one write of a key under its cross-process lock, after finishing anything a crash left

@@ -148,3 +148,12 @@ export const parseListInput = (fields: Readonly<Record<string, unknown>>): ListI
   if (nextToken === '') throw new ValidationError('nextToken must not be empty')
   return { prefix, tag, limit, nextToken }
 }
+
+/** `recoveryWindowInDays`: 7-30 whole days, 30 when absent (as AWS Secrets Manager's default). */
+export const parseRecoveryDays = (value: unknown): number => {
+  if (value === undefined) return 30
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 7 || value > 30) {
+    throw new ValidationError('recoveryWindowInDays must be a whole number from 7 to 30')
+  }
+  return value
+}

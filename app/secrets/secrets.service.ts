@@ -61,7 +61,8 @@ export const createSecretsService = (deps: SecretsServiceDeps): SecretsService =
     const ref = refOf(scope, key)
     try {
       let found = await readable(ref)
-      if (found === null) throw new SecretNotFoundError()
+      // A secret scheduled for deletion reads as gone until it is restored.
+      if (found === null || found.row.deletionDate !== null) throw new SecretNotFoundError()
       try {
         return await decrypt(found)
       } catch (error) {

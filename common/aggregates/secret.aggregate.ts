@@ -24,6 +24,6 @@ export const createSecretAggregate = (loadCipher: CipherLoader) => ({
     loadCipher(aggregateId, context.secretsManager),
   serializeState: (state: SecretState) => JSON.stringify(state),
   deserializeState: (serialized: string): SecretState => JSON.parse(serialized),
-  // v2: the state holds tags; snapshots of v1 states are not read back.
-  invariantHash: 'secret-state-v2',
+  // v3: the state holds tags and a scheduled delete's date; older snapshots are not read back.
+  invariantHash: 'secret-state-v3',
 })

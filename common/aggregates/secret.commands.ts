@@ -5,6 +5,8 @@ import {
   MAX_TAGS,
   SECRET_CREATED,
   SECRET_DELETED,
+  SECRET_DELETION_CANCELLED,
+  SECRET_DELETION_SCHEDULED,
   SECRET_TAGGED,
   SECRET_UNTAGGED,
   SECRET_UPDATED,
@@ -23,6 +25,8 @@ export const UPDATE_SECRET = 'updateSecret'
 export const DELETE_SECRET = 'deleteSecret'
 export const TAG_SECRET = 'tagSecret'
 export const UNTAG_SECRET = 'untagSecret'
+export const SCHEDULE_DELETION = 'scheduleSecretDeletion'
+export const CANCEL_DELETION = 'cancelSecretDeletion'
 
 export type CreateSecretPayload = {
   organizationId: string | null
@@ -37,6 +41,8 @@ export type UpdateSecretPayload = { secret: JsonObject; description?: string; ac
 export type DeleteSecretPayload = { actor: string }
 export type TagSecretPayload = { tags: Tag[]; actor: string }
 export type UntagSecretPayload = { tagKeys: string[]; actor: string }
+export type ScheduleDeletionPayload = { deletionDate: number; actor: string }
+export type CancelDeletionPayload = { actor: string }
 
 /** What reSolve hands a command handler: the current version and our cipher. */
 export type SecretCommandContext = {
@@ -45,6 +51,12 @@ export type SecretCommandContext = {
 }
 
 type Command<P> = { payload: P }
+
+// A secret scheduled for deletion reads as gone (DESIGN.md): it takes no change but its restore
+// or its delete.
+const requireWritable = (state: SecretState): void => {
+  if (state.status !== 'live' || state.deletionDate !== null) throw new SecretNotFoundError()
+}
 
 const encrypt = (context: SecretCommandContext, secret: JsonObject): string => {
   if (context.encrypt === undefined) throw new Error('The Secret aggregate runs without its encryption')
@@ -64,7 +76,7 @@ export const secretCommands = {
   },
 
   [UPDATE_SECRET]: (state: SecretState, command: Command<UpdateSecretPayload>, context: SecretCommandContext) => {
-    if (state.status !== 'live') throw new SecretNotFoundError()
+    requireWritable(state)
     const { secret, description, actor } = command.payload
     const payload: SecretUpdatedPayload = {
       organizationId: state.organizationId,
@@ -87,7 +99,7 @@ export const secretCommands = {
   },
 
   [TAG_SECRET]: (state: SecretState, command: Command<TagSecretPayload>) => {
-    if (state.status !== 'live') throw new SecretNotFoundError()
+    requireWritable(state)
     const { tags, actor } = command.payload
     if (withTags(state.tags, tags).length > MAX_TAGS) throw new ValidationError(`A secret holds at most ${MAX_TAGS} tags`)
     const payload: SecretTaggedPayload = { organizationId: state.organizationId, key: state.key, actor, tags: withTags([], tags) }
@@ -95,9 +107,21 @@ export const secretCommands = {
   },
 
   [UNTAG_SECRET]: (state: SecretState, command: Command<UntagSecretPayload>) => {
-    if (state.status !== 'live') throw new SecretNotFoundError()
+    requireWritable(state)
     const { tagKeys, actor } = command.payload
     const payload: SecretUntaggedPayload = { organizationId: state.organizationId, key: state.key, actor, tagKeys: [...new Set(tagKeys)] }
     return { type: SECRET_UNTAGGED, payload }
+  },
+
+  [SCHEDULE_DELETION]: (state: SecretState, command: Command<ScheduleDeletionPayload>) => {
+    requireWritable(state)
+    const { deletionDate, actor } = command.payload
+    return { type: SECRET_DELETION_SCHEDULED, payload: { organizationId: state.organizationId, key: state.key, actor, deletionDate } }
+  },
+
+  [CANCEL_DELETION]: (state: SecretState, command: Command<CancelDeletionPayload>) => {
+    if (state.status !== 'live') throw new SecretNotFoundError()
+    if (state.deletionDate === null) throw new ValidationError('The secret is not scheduled for deletion')
+    return { type: SECRET_DELETION_CANCELLED, payload: { organizationId: state.organizationId, key: state.key, actor: command.payload.actor } }
   },
 }

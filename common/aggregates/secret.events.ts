@@ -7,6 +7,8 @@ export const SECRET_UPDATED = 'SecretUpdated'
 export const SECRET_DELETED = 'SecretDeleted'
 export const SECRET_TAGGED = 'SecretTagged'
 export const SECRET_UNTAGGED = 'SecretUntagged'
+export const SECRET_DELETION_SCHEDULED = 'SecretDeletionScheduled'
+export const SECRET_DELETION_CANCELLED = 'SecretDeletionCancelled'
 
 export type SecretEventType =
   | typeof SECRET_CREATED
@@ -14,6 +16,8 @@ export type SecretEventType =
   | typeof SECRET_DELETED
   | typeof SECRET_TAGGED
   | typeof SECRET_UNTAGGED
+  | typeof SECRET_DELETION_SCHEDULED
+  | typeof SECRET_DELETION_CANCELLED
 
 /** A label on a secret, in clear (it is metadata: never put a secret in a tag). */
 export type Tag = Readonly<{ key: string; value: string }>
@@ -47,12 +51,20 @@ export type SecretTaggedPayload = Identity & { tags: Tag[] }
 /** Tags removed, by key. */
 export type SecretUntaggedPayload = Identity & { tagKeys: string[] }
 
+/** A delete promised for `deletionDate` (ms since the epoch): until then the secret can be restored. */
+export type SecretDeletionScheduledPayload = Identity & { deletionDate: number }
+
+/** A scheduled delete called off: the secret is live again. */
+export type SecretDeletionCancelledPayload = Identity
+
 export type SecretEvent =
   | { type: typeof SECRET_CREATED; payload: SecretCreatedPayload }
   | { type: typeof SECRET_UPDATED; payload: SecretUpdatedPayload }
   | { type: typeof SECRET_DELETED; payload: SecretDeletedPayload }
   | { type: typeof SECRET_TAGGED; payload: SecretTaggedPayload }
   | { type: typeof SECRET_UNTAGGED; payload: SecretUntaggedPayload }
+  | { type: typeof SECRET_DELETION_SCHEDULED; payload: SecretDeletionScheduledPayload }
+  | { type: typeof SECRET_DELETION_CANCELLED; payload: SecretDeletionCancelledPayload }
 
 /** An event as the event store hands it back. */
 export type StoredSecretEvent = SecretEvent & {
@@ -61,7 +73,15 @@ export type StoredSecretEvent = SecretEvent & {
   timestamp: number
 }
 
-const TYPES: ReadonlySet<string> = new Set([SECRET_CREATED, SECRET_UPDATED, SECRET_DELETED, SECRET_TAGGED, SECRET_UNTAGGED])
+const TYPES: ReadonlySet<string> = new Set([
+  SECRET_CREATED,
+  SECRET_UPDATED,
+  SECRET_DELETED,
+  SECRET_TAGGED,
+  SECRET_UNTAGGED,
+  SECRET_DELETION_SCHEDULED,
+  SECRET_DELETION_CANCELLED,
+])
 
 export const isSecretEvent = (event: { type: string }): event is StoredSecretEvent => TYPES.has(event.type)
 

@@ -1,6 +1,8 @@
 import {
   SECRET_CREATED,
   SECRET_DELETED,
+  SECRET_DELETION_CANCELLED,
+  SECRET_DELETION_SCHEDULED,
   SECRET_TAGGED,
   SECRET_UNTAGGED,
   SECRET_UPDATED,
@@ -18,6 +20,8 @@ export type SecretState = Readonly<{
   arn: string
   description: string | null
   tags: readonly Tag[]
+  /** When a scheduled delete falls due (ms since the epoch), or null: none is scheduled. */
+  deletionDate: number | null
 }>
 
 export const initialSecretState: SecretState = Object.freeze({
@@ -27,6 +31,7 @@ export const initialSecretState: SecretState = Object.freeze({
   arn: '',
   description: null,
   tags: [],
+  deletionDate: null,
 })
 
 /** reSolve aggregate projection: folds events into the state the commands decide on. */
@@ -46,6 +51,11 @@ export const secretProjection = {
     description: event.payload.description ?? state.description,
   }),
   [SECRET_DELETED]: (state: SecretState): SecretState => ({ ...state, status: 'deleted' }),
+  [SECRET_DELETION_SCHEDULED]: (state: SecretState, event: StoredSecretEvent & { type: typeof SECRET_DELETION_SCHEDULED }): SecretState => ({
+    ...state,
+    deletionDate: event.payload.deletionDate,
+  }),
+  [SECRET_DELETION_CANCELLED]: (state: SecretState): SecretState => ({ ...state, deletionDate: null }),
   [SECRET_TAGGED]: (state: SecretState, event: StoredSecretEvent & { type: typeof SECRET_TAGGED }): SecretState => ({
     ...state,
     tags: withTags(state.tags, event.payload.tags),
@@ -66,6 +76,10 @@ export const foldSecretState = (events: readonly StoredSecretEvent[]): SecretSta
         return secretProjection[SECRET_UPDATED](state, event)
       case SECRET_DELETED:
         return secretProjection[SECRET_DELETED](state)
+      case SECRET_DELETION_SCHEDULED:
+        return secretProjection[SECRET_DELETION_SCHEDULED](state, event)
+      case SECRET_DELETION_CANCELLED:
+        return secretProjection[SECRET_DELETION_CANCELLED](state)
       case SECRET_TAGGED:
         return secretProjection[SECRET_TAGGED](state, event)
       case SECRET_UNTAGGED:

@@ -1,6 +1,8 @@
 import {
   SECRET_CREATED,
   SECRET_DELETED,
+  SECRET_DELETION_CANCELLED,
+  SECRET_DELETION_SCHEDULED,
   SECRET_TAGGED,
   SECRET_UNTAGGED,
   SECRET_UPDATED,
@@ -21,6 +23,8 @@ export type SecretRow = Readonly<{
   arn: string
   description: string | null
   tags: readonly Tag[]
+  /** A scheduled delete's date (ms since the epoch): the secret reads as gone; null: none. */
+  deletionDate: number | null
   /** The event version the current value is bound to (a tag change leaves it). */
   version: number
   value: string
@@ -39,6 +43,7 @@ export const projectSecretRow = (row: SecretRow | null, event: StoredSecretEvent
         arn: event.payload.arn,
         description: event.payload.description ?? null,
         tags: event.payload.tags ?? [],
+        deletionDate: null,
         version: event.aggregateVersion,
         value: event.payload.value,
         createdAt: event.timestamp,
@@ -55,6 +60,10 @@ export const projectSecretRow = (row: SecretRow | null, event: StoredSecretEvent
       }
     case SECRET_DELETED:
       return null
+    case SECRET_DELETION_SCHEDULED:
+      return row === null ? null : { ...row, deletionDate: event.payload.deletionDate, updatedAt: event.timestamp }
+    case SECRET_DELETION_CANCELLED:
+      return row === null ? null : { ...row, deletionDate: null, updatedAt: event.timestamp }
     case SECRET_TAGGED:
       return row === null ? null : { ...row, tags: withTags(row.tags, event.payload.tags), updatedAt: event.timestamp }
     case SECRET_UNTAGGED:

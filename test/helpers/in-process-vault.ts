@@ -10,21 +10,42 @@ import { createLogger } from '../../lib/logger'
 import { connectionFromUrl } from '../../store/connection'
 import { createServerDatabase } from './backends'
 
-export type InProcessVault = Readonly<{ url: string; core: VaultCore; admin: { clientId: string; clientSecret: string }; logs: string[]; stop: () => Promise<void> }>
+/** Where an in-process vault keeps its store: hand it to another to share it (a second process, a restart). */
+export type StoreOf = Readonly<{ databaseUrl: string; masterKey: Buffer; keyStoreDir: string; admin: { clientId: string; clientSecret: string } }>
+
+export type InProcessVault = Readonly<{
+  url: string
+  core: VaultCore
+  admin: { clientId: string; clientSecret: string }
+  store: StoreOf
+  logs: string[]
+  stop: () => Promise<void>
+}>
+
+export type InProcessOptions = Readonly<{
+  /** Another vault's store, to share (a second process, or a restart after stop). */
+  store?: StoreOf
+  /** The clock of scheduled deletes. */
+  now?: () => number
+}>
 
 /**
  * The whole vault in this test's process, built the way main.ts builds it (compose.ts, then
  * createApp over its operations) on a fresh database of the test PostgreSQL server, listening
  * on a free port. What it logs is kept, to check that no line holds a value.
  */
-export const startInProcessVault = async (env: Record<string, string> = {}): Promise<InProcessVault> => {
-  const databaseUrl = await createServerDatabase()
-  const masterKey = crypto.randomBytes(32)
-  const admin = { clientId: `EVADMIN${crypto.randomBytes(6).toString('hex').toUpperCase()}`, clientSecret: crypto.randomBytes(24).toString('base64url') }
+export const startInProcessVault = async (env: Record<string, string> = {}, options: InProcessOptions = {}): Promise<InProcessVault> => {
+  const store: StoreOf = options.store ?? {
+    databaseUrl: await createServerDatabase(),
+    masterKey: crypto.randomBytes(32),
+    keyStoreDir: fs.mkdtempSync(path.join(os.tmpdir(), 'vault-component-keys-')),
+    admin: { clientId: `EVADMIN${crypto.randomBytes(6).toString('hex').toUpperCase()}`, clientSecret: crypto.randomBytes(24).toString('base64url') },
+  }
+  const { databaseUrl, masterKey, admin } = store
   const config = loadConfig({
     DATABASE_URL: databaseUrl,
     VAULT_MASTER_KEY: masterKey.toString('base64'),
-    VAULT_KEYSTORE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'vault-component-keys-')),
+    VAULT_KEYSTORE_DIR: store.keyStoreDir,
     VAULT_BOOTSTRAP_CLIENT_ID: admin.clientId,
     VAULT_BOOTSTRAP_CLIENT_SECRET: admin.clientSecret,
     LOG_LEVEL: 'info',
@@ -32,7 +53,7 @@ export const startInProcessVault = async (env: Record<string, string> = {}): Pro
   })
   const logs: string[] = []
   const log = createLogger(config.logLevel, (line) => void logs.push(line))
-  const core = await openVaultCore(coreSettings(config, connectionFromUrl(databaseUrl), masterKey, true), log)
+  const core = await openVaultCore({ ...coreSettings(config, connectionFromUrl(databaseUrl), masterKey, true), now: options.now }, log)
   try {
     await core.clients.ensureBootstrapAdmin(config.bootstrapClient)
     const app = createApp({
@@ -49,6 +70,7 @@ export const startInProcessVault = async (env: Record<string, string> = {}): Pro
       url: server.url,
       core,
       admin,
+      store,
       logs,
       stop: async () => {
         await server.close()

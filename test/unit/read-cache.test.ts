@@ -23,6 +23,7 @@ const fakeStore = (shardOf: (name: string) => number = () => 0) => {
         arn: 'arn',
         description: null,
   tags: [],
+  deletionDate: null,
         version: secret.version,
         value: secret.value,
         createdAt: 0,

@@ -1,4 +1,4 @@
-import { CREATE_SECRET, DELETE_SECRET, TAG_SECRET, UNTAG_SECRET, UPDATE_SECRET, secretCommands } from '../../common/aggregates/secret.commands'
+import { CANCEL_DELETION, CREATE_SECRET, DELETE_SECRET, SCHEDULE_DELETION, TAG_SECRET, UNTAG_SECRET, UPDATE_SECRET, secretCommands } from '../../common/aggregates/secret.commands'
 import type { StoredSecretEvent } from '../../common/aggregates/secret.events'
 import { foldSecretState } from '../../common/aggregates/secret.projection'
 import { cipherFor, generateKey } from '../../common/encryption'
@@ -155,5 +155,47 @@ describe('tagSecret and untagSecret', () => {
     // The value stays bound to the version it was sealed for: a tag change leaves it.
     expect(row?.version).toBe(1)
     expect(row?.updatedAt).toBe(1004)
+  })
+})
+
+describe('scheduleSecretDeletion and cancelSecretDeletion', () => {
+  const scheduled = (version: number): StoredSecretEvent => ({
+    type: 'SecretDeletionScheduled',
+    aggregateId: AGGREGATE,
+    aggregateVersion: version,
+    timestamp: 1000 + version,
+    payload: { organizationId: 'acme', key: 'db', actor: 'c5', deletionDate: 5_000 },
+  })
+
+  it('records SecretDeletionScheduled with its date, and the state and row carry it', () => {
+    expect(given(created()).when(SCHEDULE_DELETION, { deletionDate: 5_000, actor: 'c5' })()).toEqual({
+      type: 'SecretDeletionScheduled',
+      payload: { organizationId: 'acme', key: 'db', actor: 'c5', deletionDate: 5_000 },
+    })
+    expect(foldSecretState([created(), scheduled(2)]).deletionDate).toBe(5_000)
+    expect(foldSecretRow([created(), scheduled(2)])?.deletionDate).toBe(5_000)
+  })
+
+  it('refuses every change but a restore or a delete while the delete is scheduled', () => {
+    const events = [created(), scheduled(2)]
+    expect(given(...events).when(UPDATE_SECRET, { secret: { a: 1 }, actor: 'c2' })).toThrow(SecretNotFoundError)
+    expect(given(...events).when(TAG_SECRET, { tags: [{ key: 'a', value: 'b' }], actor: 'c2' })).toThrow(SecretNotFoundError)
+    expect(given(...events).when(SCHEDULE_DELETION, { deletionDate: 9_000, actor: 'c2' })).toThrow(SecretNotFoundError)
+    expect(given(...events).when(DELETE_SECRET, { actor: 'c3' })().type).toBe('SecretDeleted')
+    expect(given(...events).when(CANCEL_DELETION, { actor: 'c6' })()).toEqual({
+      type: 'SecretDeletionCancelled',
+      payload: { organizationId: 'acme', key: 'db', actor: 'c6' },
+    })
+  })
+
+  it('refuses to restore a secret whose delete is not scheduled, or that is gone', () => {
+    expect(given(created()).when(CANCEL_DELETION, { actor: 'c6' })).toThrow(ValidationError)
+    expect(given(created(), deleted(2)).when(CANCEL_DELETION, { actor: 'c6' })).toThrow(SecretNotFoundError)
+  })
+
+  it('folds a restore back to no date', () => {
+    const restored = { ...scheduled(3), type: 'SecretDeletionCancelled', payload: { organizationId: 'acme', key: 'db', actor: 'c6' } } as StoredSecretEvent
+    expect(foldSecretState([created(), scheduled(2), restored]).deletionDate).toBeNull()
+    expect(foldSecretRow([created(), scheduled(2), restored])?.deletionDate).toBeNull()
   })
 })

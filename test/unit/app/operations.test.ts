@@ -5,6 +5,7 @@ import type { Outcome } from '../../../app/outcomes'
 import type { SecretRequest } from '../../../app/secret-requests'
 import type { SecretListing } from '../../../app/secrets/secret-listing'
 import type { SecretTags } from '../../../app/secrets/secret-tags'
+import type { ScheduledDeletion } from '../../../app/secrets/scheduled-deletion'
 import type { SecretsService } from '../../../app/secrets/secrets.service'
 import { SecretAlreadyExistsError, SecretNotFoundError, StoreUnavailableError, UnauthenticatedError } from '../../../common/errors'
 import { organizationOf, type ClientId, type JsonObject, type OrganizationId, type Principal, type Scope } from '../../../common/types'
@@ -73,7 +74,7 @@ const inMemoryVault = () => {
     tag: async (_actor: ClientId, scope: Scope, key: string, added: unknown) => (calls.push(`tag ${name(scope, key)} ${JSON.stringify(added)}`), view(scope, key)),
     untag: async (_actor: ClientId, scope: Scope, key: string, removed: unknown) => (calls.push(`untag ${name(scope, key)} ${JSON.stringify(removed)}`), view(scope, key)),
   } as unknown as SecretTags
-  return { stored, calls, registered, operations: createOperations({ secrets, listing, tags, clients, keysAdmin }) }
+  return { stored, calls, registered, operations: createOperations({ secrets, listing, tags, deletion: {} as ScheduledDeletion, clients, keysAdmin }) }
 }
 
 const client = (grants: Partial<Principal> = {}): Principal => ({
@@ -239,6 +240,7 @@ describe('the operations (given a vault, when a door calls, then the outcome)', 
         secrets: { get: async () => { throw new StoreUnavailableError() } } as unknown as SecretsService,
         listing: (async () => ({ secrets: [] })) as SecretListing,
         tags: {} as SecretTags,
+        deletion: {} as ScheduledDeletion,
         clients: {} as ClientsService,
         keysAdmin: {} as KeysAdmin,
       })
@@ -247,6 +249,7 @@ describe('the operations (given a vault, when a door calls, then the outcome)', 
         secrets: { get: async () => { throw new Error('SELECT secret FROM x WHERE password = hunter2') } } as unknown as SecretsService,
         listing: (async () => ({ secrets: [] })) as SecretListing,
         tags: {} as SecretTags,
+        deletion: {} as ScheduledDeletion,
         clients: {} as ClientsService,
         keysAdmin: {} as KeysAdmin,
       })

@@ -42,6 +42,8 @@ export const ROUTES: Record<string, (key: string, org: string) => string> = {
   orgHistory: (key, org) => `/organizations/${org}/${key}/history`,
   tags: (key) => `/secrets/${key}/tags`,
   orgTags: (key, org) => `/organizations/${org}/${key}/tags`,
+  schedule: (key) => `/secrets/${key}/schedule-deletion`,
+  restore: (key, org) => `/organizations/${org}/${key}/restore`,
   clients: () => '/clients',
   token: () => '/oauth/token',
   health: () => '/health',
